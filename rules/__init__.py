@@ -1,0 +1,26 @@
+"""The screening rules: matching, the registry view, the measures as data, and the engine.
+
+Nothing in this package imports Kafka or Faust; `rules.engine.screen` is the pure heart.
+"""
+
+from rules.catalog import RuleSet, RulesError, load_rules
+from rules.decision import Decision, Hit, NoticeDue
+from rules.engine import screen
+from rules.payment import Payment, PaymentError, parse_payment
+from rules.registry import Registry, RegistryError, registry_from_mapping
+
+__all__ = [
+    "Decision",
+    "Hit",
+    "NoticeDue",
+    "Payment",
+    "PaymentError",
+    "Registry",
+    "RegistryError",
+    "RuleSet",
+    "RulesError",
+    "load_rules",
+    "parse_payment",
+    "registry_from_mapping",
+    "screen",
+]

@@ -1,0 +1,312 @@
+"""The rules as data: the measure files in rules/measures/, validated when loaded.
+
+Each special-measure file holds one section of 31 CFR 1010.651-661 (who is covered and what
+each paragraph requires); the account-rule files hold 1010.610, 1010.630 and 1010.670. The
+`rules_version` is a digest of every file's content and of the blocked-persons list, so two
+screeners with the same version enforce exactly the same rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from rules.bic import BicError, parse_bic
+from rules.business_days import us_federal_holidays
+from rules.name_index import NameIndex
+from rules.sanctions import SanctionsList, load_sanctions
+
+MEASURES_DIR = Path(__file__).parent / "measures"
+LISTS_DIR = Path(__file__).parent / "lists"
+
+Basis = Literal["listed", "chartered", "located_in", "branch", "office", "subsidiary"]
+ALL_BASES: tuple[Basis, ...] = ("listed", "chartered", "located_in", "branch", "office", "subsidiary")
+Paragraph = str
+
+
+class RulesError(ValueError):
+    """A rules directory or file that cannot be used; the message names the file and field."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ListedInstitution(_Model):
+    """An institution the section names (or that is known to fall under it)."""
+
+    name: str = Field(min_length=1)
+    former_names: list[str] = []
+    aliases: list[str] = []
+    weak_aliases: list[str] = []
+    bics: list[str] = []
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    countries: list[str] = []
+
+    @model_validator(mode="after")
+    def _valid_bics(self) -> ListedInstitution:
+        for bic in self.bics:
+            try:
+                parse_bic(bic)
+            except BicError as exc:
+                raise ValueError(str(exc)) from exc
+        return self
+
+    def strong_names(self) -> list[str]:
+        return [self.name, *self.former_names, *self.aliases]
+
+    def operating_countries(self) -> set[str]:
+        return set(self.countries) | ({self.country} if self.country else set())
+
+
+class Covered(_Model):
+    """Who a section covers (its definitions paragraph)."""
+
+    definition: str
+    term: str
+    text: str
+    includes: list[Literal["branch", "office", "subsidiary"]]
+    jurisdictions: list[str] = []
+    located_in: list[str] = []
+    jurisdiction_names: list[str] = []
+    institutions: list[ListedInstitution] = []
+
+
+class ParagraphRule(_Model):
+    """What one paragraph requires and the action it drives."""
+
+    paragraph: str
+    action: Literal["block", "review", "info"]
+    requirement: str
+    bases: list[Basis] = list(ALL_BASES)
+
+
+class ExceptionRule(_Model):
+    """An exception that turns a block into a review when the payment carries an authorization."""
+
+    paragraph: str | None
+    action: Literal["review"]
+    applies_to: list[Literal["direct_use", "indirect_use"]]
+    requirement: str
+
+
+class NoticeRule(_Model):
+    paragraph: str
+    record_paragraph: str
+    text: str = Field(min_length=1)
+
+
+class Paragraphs(_Model):
+    direct_use: ParagraphRule
+    indirect_use: ParagraphRule
+    investigate: ParagraphRule
+    exception: ExceptionRule | None = None
+    notice: NoticeRule | None = None
+
+
+class SpecialMeasure(_Model):
+    """One section of 31 CFR 1010.651-661."""
+
+    kind: Literal["special_measure"]
+    section: str = Field(pattern=r"^1010\.6\d\d$")
+    citation: str
+    title: str
+    effective_date: date | None
+    in_force_from: date | None
+    in_force_basis: str
+    covered: Covered
+    paragraphs: Paragraphs
+
+    def cite(self, paragraph: str | None) -> str:
+        """'31 CFR 1010.660(b)(2)' from '(b)(2)'."""
+        return f"{self.citation}{paragraph or ''}"
+
+    def in_force(self, on: date) -> bool:
+        """A payment dated before a measure took effect is not screened under it (SPEC 2.2)."""
+        return self.in_force_from is None or on >= self.in_force_from
+
+
+class AccountCheck(_Model):
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    paragraph: str
+    requirement: str
+    action: Literal["block", "review", "info"] | None = None
+
+    def setting(self, name: str) -> Any:
+        extra = self.model_extra or {}
+        if name not in extra:
+            raise RulesError(f"check {self.paragraph} lacks the setting {name!r}")
+        return extra[name]
+
+
+class AccountRules(_Model):
+    """One of 1010.610, 1010.630, 1010.670: rules about the account the payment uses."""
+
+    kind: Literal["account_rules"]
+    section: str
+    citation: str
+    title: str
+    checks: dict[str, AccountCheck]
+
+    def cite(self, check: str) -> str:
+        return f"{self.citation}{self.checks[check].paragraph}"
+
+
+class CalendarRules(_Model):
+    kind: Literal["calendar"]
+    timezone: str
+    holidays: Literal["US"]
+
+
+class LookAlike(_Model):
+    name: str
+    aliases: list[str] = []
+    country: str | None = None
+    resembles: str
+
+
+class LookAlikes(_Model):
+    kind: Literal["look_alikes"]
+    entries: list[LookAlike]
+
+
+@dataclass(frozen=True, slots=True)
+class ListedRef:
+    """A listed institution and the section that lists it."""
+
+    measure: SpecialMeasure
+    institution: ListedInstitution
+
+
+@dataclass
+class RuleSet:
+    """Everything the engine needs besides the payment and the registry, with its indexes."""
+
+    measures: list[SpecialMeasure]
+    account_rules: dict[str, AccountRules]
+    calendar: CalendarRules
+    look_alikes: list[LookAlike]
+    sanctions: SanctionsList
+    measures_version: str
+    version: str = field(init=False)
+    covered_names: NameIndex[ListedRef] = field(init=False)
+    look_alike_names: NameIndex[LookAlike] = field(init=False)
+    by_bic: dict[str, list[ListedRef]] = field(init=False)
+    tz: ZoneInfo = field(init=False)
+    closed_days: frozenset[date] = field(init=False)
+
+    def __post_init__(self) -> None:
+        try:
+            self.tz = ZoneInfo(self.calendar.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise RulesError(f"calendar.yaml: unknown time zone {self.calendar.timezone!r}") from None
+        self.closed_days = us_federal_holidays()
+        self.version = "rules-" + hashlib.sha256(
+            f"{self.measures_version}:{self.sanctions.version}".encode()
+        ).hexdigest()[:14]
+        entries: list[tuple[str, ListedRef, bool]] = []
+        self.by_bic = {}
+        for measure in self.measures:
+            for inst in measure.covered.institutions:
+                ref = ListedRef(measure, inst)
+                entries.extend((n, ref, False) for n in inst.strong_names())
+                entries.extend((n, ref, True) for n in inst.weak_aliases)
+                for bic in inst.bics:
+                    self.by_bic.setdefault(parse_bic(bic).institution_key, []).append(ref)
+        self.covered_names = NameIndex(entries)
+        self.look_alike_names = NameIndex(
+            (n, la, False) for la in self.look_alikes for n in (la.name, *la.aliases)
+        )
+
+    def special_measure_jurisdictions(self) -> set[str]:
+        """Countries under jurisdiction-wide special measures (1010.610(c)(3))."""
+        return {c for m in self.measures for c in m.covered.jurisdictions}
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_bytes())
+    except OSError as exc:
+        raise RulesError(f"cannot read {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise RulesError(f"{path.name}: not valid YAML: {exc}") from None
+
+
+def _validate(model: type[_Model], data: Any, name: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in exc.errors()
+        )
+        raise RulesError(f"{name}: {problems}") from None
+
+
+_REQUIRED_ACCOUNT_CHECKS = {
+    "1010.610": {"offshore_license", "fatf_call_for_action", "special_measures_jurisdiction"},
+    "1010.630": {"shell_bank", "nested_shell_bank", "certification", "legacy_certification", "verification"},
+    "1010.670": {"termination_notice"},
+}
+
+
+def load_rules(
+    directory: Path | None = None,
+    sanctions: Path | None = None,
+    ownership: Path | None = None,
+) -> RuleSet:
+    """Load and validate every measure file, the look-alikes and the blocked-persons list."""
+    directory = directory or MEASURES_DIR
+    if not directory.is_dir():
+        raise RulesError(f"{directory}: not a directory of measure files")
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise RulesError(f"{directory}: holds no *.yaml measure files")
+    digest = hashlib.sha256()
+    measures: list[SpecialMeasure] = []
+    account_rules: dict[str, AccountRules] = {}
+    calendar: CalendarRules | None = None
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        data = _load_yaml(path)
+        kind = data.get("kind") if isinstance(data, dict) else None
+        if kind == "special_measure":
+            measures.append(_validate(SpecialMeasure, data, path.name))
+        elif kind == "account_rules":
+            rules = _validate(AccountRules, data, path.name)
+            account_rules[rules.section] = rules
+        elif kind == "calendar":
+            calendar = _validate(CalendarRules, data, path.name)
+        else:
+            raise RulesError(
+                f"{path.name}: kind must be special_measure, account_rules or calendar, not {kind!r}"
+            )
+    for section, required in _REQUIRED_ACCOUNT_CHECKS.items():
+        if section not in account_rules:
+            raise RulesError(f"{directory}: no account_rules file for {section}")
+        missing = required - set(account_rules[section].checks)
+        if missing:
+            raise RulesError(f"{section}: missing checks {sorted(missing)}")
+    if calendar is None:
+        raise RulesError(f"{directory}: no calendar file (kind: calendar)")
+    sections = [m.section for m in measures]
+    if len(set(sections)) != len(sections):
+        raise RulesError(f"{directory}: a section appears twice: {sorted(sections)}")
+    look_path = LISTS_DIR / "look_alikes.yaml"
+    digest.update(look_path.read_bytes())
+    look_alikes = _validate(LookAlikes, _load_yaml(look_path), look_path.name)
+    return RuleSet(
+        measures=sorted(measures, key=lambda m: m.section),
+        account_rules=account_rules,
+        calendar=calendar,
+        look_alikes=look_alikes.entries,
+        sanctions=load_sanctions(sanctions, ownership),
+        measures_version=digest.hexdigest()[:16],
+    )

@@ -1,0 +1,197 @@
+"""The payment event (SPEC 1.1) and its validation.
+
+A payment that does not meet the contract is never screened on a guess: parse_payment raises
+PaymentError with one precise message, and the caller dead-letters the input.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from rules.bic import BicError, parse_bic
+
+MESSAGE_TYPES = ("pacs.008", "pacs.009", "pacs.009.cov", "MT103", "MT202", "MT202COV", "other")
+MessageType = Literal["pacs.008", "pacs.009", "pacs.009.cov", "MT103", "MT202", "MT202COV", "other"]
+
+# Field limits generous beyond ISO 20022 (names 140, remittance 140 x n) yet bounded, so one
+# hostile record cannot exhaust memory or scoring time.
+MAX_ID = 256
+MAX_NAME = 512
+MAX_LINE = 2048
+MAX_LINES = 64
+MAX_AGENTS = 32
+
+
+def _none_as_empty(value: Any) -> Any:
+    """Producers send null for an empty list; the contract treats both alike."""
+    return [] if value is None else value
+
+
+Name = Annotated[StrictStr, Field(min_length=1, max_length=MAX_NAME)]
+Line = Annotated[StrictStr, Field(max_length=MAX_LINE)]
+Country = Annotated[StrictStr, Field(pattern=r"^[A-Z]{2}$")]
+Lines = Annotated[list[Line], BeforeValidator(_none_as_empty), Field(max_length=MAX_LINES)]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Party(_Record):
+    """A debtor, creditor or ultimate party."""
+
+    name: Name
+    country: Country | None = None
+    address: Lines = []
+    account: Annotated[StrictStr, Field(max_length=MAX_ID)] | None = None
+
+
+class Institution(_Record):
+    """A financial institution named in a payment; at least one field identifies it."""
+
+    bic: Annotated[StrictStr, Field(max_length=16)] | None = None
+    name: Name | None = None
+    country: Country | None = None
+    address: Lines = []
+
+    @field_validator("bic")
+    @classmethod
+    def _valid_bic(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        try:
+            return parse_bic(value).value
+        except BicError as exc:
+            raise ValueError(str(exc)) from exc
+
+    @model_validator(mode="after")
+    def _identified(self) -> Institution:
+        if not (self.bic or self.name or self.country or any(self.address)):
+            raise ValueError("institution has no identifying field (bic, name, country or address)")
+        return self
+
+
+class Authorization(_Record):
+    """An OFAC general or specific licence, or another authority, relied on for the payment."""
+
+    type: Annotated[StrictStr, Field(min_length=1, max_length=MAX_ID)]
+    reference: Annotated[StrictStr, Field(max_length=MAX_ID)] | None = None
+
+
+Agents = Annotated[
+    list[Institution], BeforeValidator(_none_as_empty), Field(max_length=MAX_AGENTS)
+]
+
+
+class Payment(_Record):
+    """One payment message (SPEC 1.1)."""
+
+    payment_id: Annotated[StrictStr, Field(min_length=1, max_length=MAX_ID)]
+    message_type: MessageType
+    created_at: AwareDatetime
+    direction: Literal["inbound", "outbound"] | None = None
+    amount: Annotated[StrictStr, Field(pattern=r"^-?\d{1,18}(\.\d{1,8})?$")] | None = None
+    currency: Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    correspondent_account_id: Annotated[StrictStr, Field(max_length=MAX_ID)] | None = None
+    purpose: Annotated[StrictStr, Field(max_length=MAX_ID)] | None = None
+    debtor: Party | None = None
+    creditor: Party | None = None
+    ultimate_debtor: Party | None = None
+    ultimate_creditor: Party | None = None
+    debtor_agent: Institution | None = None
+    creditor_agent: Institution | None = None
+    instructing_agent: Institution | None = None
+    instructed_agent: Institution | None = None
+    intermediary_agents: Agents = []
+    previous_instructing_agents: Agents = []
+    remittance_information: Lines = []
+    authorization: Authorization | None = None
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: Any) -> Any:
+        if isinstance(value, str) and "T" not in value.upper():
+            raise ValueError("created_at must be an RFC 3339 timestamp with a time and offset")
+        return value
+
+    def institutions(self) -> list[tuple[str, Institution]]:
+        """Every institution field with its path, in a fixed order."""
+        out: list[tuple[str, Institution]] = []
+        for field in ("debtor_agent", "creditor_agent", "instructing_agent", "instructed_agent"):
+            inst = getattr(self, field)
+            if inst is not None:
+                out.append((field, inst))
+        for field in ("intermediary_agents", "previous_instructing_agents"):
+            for i, inst in enumerate(getattr(self, field)):
+                out.append((f"{field}[{i}]", inst))
+        return out
+
+    def parties(self) -> list[tuple[str, Party]]:
+        """Every party field with its path, in a fixed order."""
+        out: list[tuple[str, Party]] = []
+        for field in ("debtor", "creditor", "ultimate_debtor", "ultimate_creditor"):
+            party = getattr(self, field)
+            if party is not None:
+                out.append((field, party))
+        return out
+
+
+class PaymentError(ValueError):
+    """Input that is not a valid payment event; the message says exactly why."""
+
+
+def _describe(exc: ValidationError) -> str:
+    parts: list[str] = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in err["loc"])
+        loc = loc.replace(".[", "[")
+        kind = err["type"]
+        if kind == "missing":
+            msg = "required field is missing"
+        elif kind == "extra_forbidden":
+            msg = "unknown field (not in the payment contract, SPEC 1.1)"
+        elif loc.endswith("amount") and isinstance(err.get("input"), float | int):
+            msg = "must be a decimal string such as \"1250.00\", never a JSON number"
+        elif kind == "literal_error" and loc == "message_type":
+            msg = f"unknown message_type {err.get('input')!r}; expected one of {', '.join(MESSAGE_TYPES)}"
+        elif kind == "string_too_long":
+            limit = err.get("ctx", {}).get("max_length")
+            msg = f"oversized field: {len(str(err.get('input', '')))} characters, limit {limit}"
+        elif kind == "too_long":
+            msg = f"too many items, limit {err.get('ctx', {}).get('max_length')}"
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{loc or 'payment'}: {msg}" if loc else msg)
+    return "; ".join(parts)
+
+
+def parse_payment(data: bytes | str | dict[str, Any]) -> Payment:
+    """Validate a payment event from JSON text or a decoded mapping."""
+    try:
+        if isinstance(data, dict):
+            return Payment.model_validate(data)
+        return Payment.model_validate_json(data)
+    except ValidationError as exc:
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            raise PaymentError(f"not valid JSON: {exc.errors()[0]['msg']}") from None
+        if any(e["type"] == "model_type" and not e["loc"] for e in exc.errors()):
+            raise PaymentError("a payment event must be a JSON object") from None
+        raise PaymentError(_describe(exc)) from None
+
+
+def payment_instant(payment: Payment) -> datetime:
+    """The "as of" instant of every date-dependent rule (SPEC 1.1: created_at)."""
+    return payment.created_at
