@@ -86,6 +86,8 @@ class ParagraphRule(_Model):
     action: Literal["block", "review", "info"]
     requirement: str
     bases: list[Basis] = list(ALL_BASES)
+    # The defined term the paragraph uses, where it differs from the section's main one.
+    term: str | None = None
 
 
 class ExceptionRule(_Model):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from rules.names import GENERIC_WORDS, NameForm, name_form, text_tokens
-from rules.similarity import score_names
+from rules.similarity import POSSIBLE_MATCH, score_names
 
 T = TypeVar("T")
 
@@ -84,7 +84,8 @@ class NameIndex(Generic[T]):
     def search(self, name: str, min_score: float) -> list[NameHit[T]]:
         """Listed names scoring at least min_score against name, best first.
 
-        A weak name (an ambiguous alias) counts only when it equals the query exactly.
+        A weak name (an ambiguous alias) counts only when it equals the query exactly, and then
+        only as a possible match.
         """
         form = name_form(name)
         if not form.tokens:
@@ -93,7 +94,8 @@ class NameIndex(Generic[T]):
         for idx in self.candidates(form):
             named = self._names[idx]
             if named.weak:
-                score = 100.0 if named.form.compact == form.compact else 0.0
+                # An ambiguous alias, even matched exactly, is never enough to act on alone.
+                score = POSSIBLE_MATCH if named.form.compact == form.compact else 0.0
             else:
                 score = score_names(form, named.form)
             if score >= min_score:

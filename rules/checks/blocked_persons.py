@@ -8,7 +8,10 @@ remittance text, is a possible match for review.
 
 from __future__ import annotations
 
-from rules.checks.coverage import _suppressed_by_look_alike
+from dataclasses import dataclass
+
+from rules.catalog import RuleSet
+from rules.checks.coverage import suppressed_by_look_alike
 from rules.checks.facts import Facts
 from rules.decision import Hit
 from rules.sanctions import BlockedPerson
@@ -23,27 +26,51 @@ def _describe(person: BlockedPerson) -> str:
     return f"{person.name} ({kind}, {person.authority})"
 
 
-def _screen_name(facts: Facts, field: str, name: str, country: str | None) -> list[Hit]:
+@dataclass(frozen=True, slots=True)
+class PersonMatch:
+    """A listed person a name matches, and whether the match is strong enough to act on."""
+
+    person: BlockedPerson
+    listed: str
+    score: float
+    strong: bool
+    contradicted: bool
+
+
+def person_matches(rules: RuleSet, name: str, country: str | None) -> list[PersonMatch]:
+    """Listed persons the name matches (best variant each), after look-alike suppression.
+
+    Strong means a score of STRONG_MATCH or more with no country in the payment that the listed
+    person is not known in.
+    """
     best: dict[str, tuple[float, BlockedPerson, str]] = {}
-    for hit in facts.rules.sanctions.index.search(name, POSSIBLE_MATCH):
+    for hit in rules.sanctions.index.search(name, POSSIBLE_MATCH):
         person = hit.name.payload
         if person.id not in best or hit.score > best[person.id][0]:
             best[person.id] = (hit.score, person, hit.name.form.original)
-    hits: list[Hit] = []
+    out: list[PersonMatch] = []
     for score, person, listed in best.values():
-        if _suppressed_by_look_alike(facts.rules, name, score) is not None:
+        if suppressed_by_look_alike(rules, name, score) is not None:
             continue
         contradicted = bool(country and person.countries and country not in person.countries)
-        who = f"{field.split('.')[0]} {name!r}"
-        if score >= STRONG_MATCH and not contradicted and not facts.authorised:
+        out.append(PersonMatch(person, listed, score, score >= STRONG_MATCH and not contradicted, contradicted))
+    return out
+
+
+def _screen_name(facts: Facts, field: str, name: str, country: str | None) -> list[Hit]:
+    hits: list[Hit] = []
+    who = f"{field.split('.')[0]} {name!r}"
+    for match in person_matches(facts.rules, name, country):
+        person, score, listed = match.person, match.score, match.listed
+        if match.strong and not facts.authorised:
             hits.append(Hit(RULE, person.citation, "block", field, name, person.name, score,
                             f"{who} matches {_describe(person)} as {listed!r} (score {score:g}); "
                             "dealings in blocked property are prohibited."))
             continue
-        if score >= STRONG_MATCH and facts.authorised:
+        if match.strong:
             why = (f"the payment carries authorization {facts.authorization_text()!r}, which an analyst "
                    "must confirm is an OFAC licence covering it")
-        elif score >= STRONG_MATCH:
+        elif match.contradicted and score >= STRONG_MATCH:
             why = f"but the party's country {country} is not among the listed person's ({', '.join(person.countries)})"
         else:
             why = "too weak to act on alone"

@@ -77,7 +77,7 @@ def _registry_records(registry: Registry, inst: Institution, bic: Bic | None) ->
     return registry.institutions_by_name(inst.name)
 
 
-def _suppressed_by_look_alike(rules: RuleSet, name: str, score: float) -> str | None:
+def suppressed_by_look_alike(rules: RuleSet, name: str, score: float) -> str | None:
     """A known look-alike that matches the name at least as well as the covered name does."""
     hits = rules.look_alike_names.search(name, POSSIBLE_MATCH)
     if hits and hits[0].score >= score:
@@ -95,7 +95,7 @@ def name_evidence(rules: RuleSet, field: str, name: str, countries: set[str]) ->
     best: dict[tuple[str, str], Evidence] = {}
     for hit in rules.covered_names.search(name, POSSIBLE_MATCH):
         ref: ListedRef = hit.name.payload
-        look_alike = _suppressed_by_look_alike(rules, name, hit.score)
+        look_alike = suppressed_by_look_alike(rules, name, hit.score)
         if look_alike is not None:
             continue
         operating = ref.institution.operating_countries()

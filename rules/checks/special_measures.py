@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from rules.bic import try_parse_bic
 from rules.catalog import SpecialMeasure
@@ -44,7 +45,7 @@ def _acting(measure: SpecialMeasure, which: str, ev: Evidence, facts: Facts, who
     rule = measure.paragraphs.direct_use if which == DIRECT else measure.paragraphs.indirect_use
     citation = measure.cite(rule.paragraph)
     if which == DIRECT:
-        reason = (f"{who} is {_article(measure.covered.term)} ({ev.because}); {citation} forbids a correspondent "
+        reason = (f"{who} is {_article(rule.term or measure.covered.term)} ({ev.because}); {citation} forbids a correspondent "
                   f"account for, or on behalf of, it.")
     else:
         reason = (f"{who} involves {_article(measure.covered.term)} ({ev.because}); {citation} "
@@ -68,13 +69,33 @@ def _article(term: str) -> str:
 def _possible(measure: SpecialMeasure, which: str, ev: Evidence, who: str) -> Hit:
     rule = measure.paragraphs.direct_use if which == DIRECT else measure.paragraphs.indirect_use
     citation = measure.cite(rule.paragraph)
-    reason = (f"Possible match, too weak to act on alone: {who} {ev.because}; an analyst should "
+    reason = (f"Possible match, too weak to act on alone: in {who}, {ev.because}; an analyst should "
               f"confirm or clear it against {citation}.")
     return Hit(POSSIBLE, citation, "review", ev.field, ev.value, ev.matched, ev.score, reason)
 
 
 def _describe_field(path: str) -> str:
     return path.split(".")[0]
+
+
+def _holder_evidence(facts: Facts, label: str, inst: Institution) -> list[Evidence]:
+    """The best evidence per section that the holder is covered, one hit's worth each.
+
+    A holder's country is its country of licence (SPEC 1.2), and evidence on a basis (b)(1)
+    admits is preferred over evidence only (b)(2)'s wider definition admits.
+    """
+    best: dict[str, Evidence] = {}
+    for ev in institution_evidence(facts.rules, facts.registry, label, inst):
+        if not ev.measure.in_force(facts.day):
+            continue
+        if ev.basis == "located_in" and ev.field.endswith(".country"):
+            ev = replace(ev, basis="chartered", because=f"it is licensed in {ev.value}")
+        direct = ev.basis in ev.measure.paragraphs.direct_use.bases
+        old = best.get(ev.measure.section)
+        old_direct = old is not None and old.basis in old.measure.paragraphs.direct_use.bases
+        if old is None or (ev.strong, direct, ev.rank) > (old.strong, old_direct, old.rank):
+            best[ev.measure.section] = ev
+    return list(best.values())
 
 
 def _direct_use(facts: Facts) -> list[Hit]:
@@ -86,7 +107,7 @@ def _direct_use(facts: Facts) -> list[Hit]:
         if inst is None:
             continue
         who = "The account's holder" if label == "account.holder" else "The institution the account is held for"
-        for ev in _best(institution_evidence(facts.rules, facts.registry, label, inst), facts).values():
+        for ev in _holder_evidence(facts, label, inst):
             m = ev.measure
             if not ev.strong:
                 hits.append(_possible(m, DIRECT, ev, who))

@@ -1,0 +1,1 @@
+"""Operator tools: the screener CLI, file screening, reports."""

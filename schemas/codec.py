@@ -1,0 +1,147 @@
+"""Avro encoding of every record in SPEC 1, and the one error type decoding raises.
+
+Without a schema registry, records are written in Avro single-object encoding (Avro
+specification: marker C3 01, the 8-byte little-endian CRC-64-AVRO fingerprint of the writer
+schema's canonical form, then the body), so every record on a topic says which schema wrote it.
+With a registry the Confluent wire format is used instead (streams/serde.py). A JSON object
+(first byte "{") is accepted for payments so that any client can produce.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from fastavro import schemaless_reader, schemaless_writer
+from fastavro.schema import fingerprint, load_schema, to_parsing_canonical_form
+
+SCHEMA_DIR = Path(__file__).parent
+SINGLE_OBJECT_MARKER = b"\xc3\x01"
+CONFLUENT_MAGIC = b"\x00"
+
+RecordName = Literal[
+    "Payment", "Account", "RegistryInstitution", "Decision", "Alert", "Notice", "AuditRecord", "DeadLetter",
+]
+RECORDS: tuple[RecordName, ...] = (
+    "Payment", "Account", "RegistryInstitution", "Decision", "Alert", "Notice", "AuditRecord", "DeadLetter",
+)
+
+
+class CodecError(ValueError):
+    """Bytes or a record that cannot be encoded or decoded; the stream dead-letters them."""
+
+
+@cache
+def schema(name: RecordName) -> dict[str, Any]:
+    """The parsed schema of a top-level record (named types resolved from schemas/*.avsc)."""
+    path = SCHEMA_DIR / f"screener.{name}.avsc"
+    parsed: dict[str, Any] = load_schema(str(path), _write_hint=False)
+    return parsed
+
+
+@cache
+def canonical_form(name: RecordName) -> str:
+    """The Parsing Canonical Form, which the fingerprint and a schema registry both use."""
+    return str(to_parsing_canonical_form(schema(name)))
+
+
+@cache
+def schema_fingerprint(name: RecordName) -> bytes:
+    """CRC-64-AVRO fingerprint, little-endian, as single-object encoding writes it."""
+    return bytes.fromhex(fingerprint(canonical_form(name), "CRC-64-AVRO"))
+
+
+@cache
+def _by_fingerprint() -> dict[bytes, RecordName]:
+    return {schema_fingerprint(n): n for n in RECORDS}
+
+
+def to_avro(name: RecordName, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The Avro datum of a record's JSON form (the two differ only for dead-letter bytes)."""
+    datum = dict(record)
+    if name == "DeadLetter":
+        if "original_base64" in datum:
+            try:
+                datum["original"] = base64.b64decode(datum.pop("original_base64"), validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise CodecError(f"original_base64 is not base64: {exc}") from None
+        elif isinstance(datum.get("original"), str):
+            datum["original"] = datum["original"].encode("utf-8")
+    return datum
+
+
+def from_avro(name: RecordName, datum: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON form of an Avro datum: bytes that are not UTF-8 travel as base64."""
+    record = dict(datum)
+    if name == "DeadLetter" and isinstance(record.get("original"), bytes):
+        raw: bytes = record["original"]
+        try:
+            record["original"] = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            del record["original"]
+            record["original_base64"] = base64.b64encode(raw).decode("ascii")
+    return record
+
+
+def encode_body(name: RecordName, record: Mapping[str, Any]) -> bytes:
+    """The schemaless Avro body of a record given in its JSON form."""
+    out = io.BytesIO()
+    try:
+        schemaless_writer(out, schema(name), to_avro(name, record))
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise CodecError(f"{name} record does not fit its schema: {exc}") from None
+    return out.getvalue()
+
+
+def decode_body(name: RecordName, body: bytes) -> dict[str, Any]:
+    """A record's JSON form from its schemaless Avro body."""
+    try:
+        datum = schemaless_reader(io.BytesIO(body), schema(name), None)
+    except (EOFError, ValueError, TypeError, IndexError, UnicodeDecodeError, OverflowError) as exc:
+        raise CodecError(f"{name}: Avro body cannot be read: {exc or type(exc).__name__}") from None
+    if not isinstance(datum, dict):
+        raise CodecError(f"{name}: Avro body is not a record")
+    return from_avro(name, datum)
+
+
+def encode_single_object(name: RecordName, record: Mapping[str, Any]) -> bytes:
+    """Avro single-object encoding: marker, fingerprint, body."""
+    return SINGLE_OBJECT_MARKER + schema_fingerprint(name) + encode_body(name, record)
+
+
+def decode_single_object(data: bytes) -> tuple[RecordName, dict[str, Any]]:
+    """Decode a single-object-encoded record, whichever of our schemas wrote it."""
+    if len(data) < 10 or not data.startswith(SINGLE_OBJECT_MARKER):
+        raise CodecError("not Avro single-object encoding (no C3 01 marker)")
+    name = _by_fingerprint().get(data[2:10])
+    if name is None:
+        raise CodecError(f"unknown schema fingerprint {data[2:10].hex()}")
+    return name, decode_body(name, data[10:])
+
+
+def decode_json(data: bytes) -> dict[str, Any]:
+    """A JSON object record (payments produced by kcat or a shell)."""
+    try:
+        value = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CodecError(f"not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise CodecError("a JSON record must be an object")
+    return value
+
+
+def sniff(data: bytes) -> Literal["json", "single_object", "confluent", "unknown"]:
+    """Which encoding a record's value uses, from its first bytes."""
+    if data.lstrip()[:1] == b"{":
+        return "json"
+    if data.startswith(SINGLE_OBJECT_MARKER):
+        return "single_object"
+    if data.startswith(CONFLUENT_MAGIC) and len(data) >= 5:
+        return "confluent"
+    return "unknown"

@@ -1,0 +1,1 @@
+"""The Faust streaming service (built on rules/; decides nothing itself)."""
