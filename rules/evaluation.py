@@ -74,8 +74,7 @@ def read_pairs(text: str) -> list[Pair]:
 def _strong_and_possible(rules: RuleSet, pair: Pair) -> tuple[set[str], bool]:
     """Names of the listed entities matched strongly, and whether any possible match remains."""
     if pair.kind == "institution":
-        countries = {pair.country} if pair.country else set()
-        evidence = name_evidence(rules, "name", pair.query, countries)
+        evidence = name_evidence(rules, "name", pair.query)
         return {normalize_name(e.matched) for e in evidence if e.strong}, any(not e.strong for e in evidence)
     matches = person_matches(rules, pair.query, pair.country)
     return {normalize_name(m.person.name) for m in matches if m.strong}, any(not m.strong for m in matches)

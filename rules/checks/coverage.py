@@ -62,9 +62,8 @@ def _identity_evidence(
             found.append((ref.measure, "listed", ref.institution.name, f"BIC {bic.value} is {ref.institution.name}'s"))
     for m in _jurisdiction_measures(rules, country, "jurisdictions"):
         found.append((m, "chartered", country or "", f"it is licensed in {country}"))
-    countries = {c for c in (bic.country if bic else None, country) if c}
     for name in names:
-        for ev in name_evidence(rules, "", name, countries):
+        for ev in name_evidence(rules, "", name):
             if ev.strong:
                 found.append((ev.measure, "listed", ev.matched, f"its name {ev.because}"))
     return found
@@ -85,31 +84,25 @@ def suppressed_by_look_alike(rules: RuleSet, name: str, score: float) -> str | N
     return None
 
 
-def name_evidence(rules: RuleSet, field: str, name: str, countries: set[str]) -> list[Evidence]:
+def name_evidence(rules: RuleSet, field: str, name: str) -> list[Evidence]:
     """Covered institutions a name refers to, strong or possible, after look-alike suppression.
 
-    A strong name match is only a possible one when an identifier of the payment (its BIC's
-    country or its country) places the institution where the listed one does not operate.
+    The payment's country is not weighed against the listed bank's: the measures reach covered
+    banks' branches and offices "in any jurisdiction" (1010.658(a)(1), 1010.661(a)(1)), and known
+    look-alikes are suppressed by name instead.
     """
-    out: list[Evidence] = []
     best: dict[tuple[str, str], Evidence] = {}
     for hit in rules.covered_names.search(name, POSSIBLE_MATCH):
         ref: ListedRef = hit.name.payload
-        look_alike = suppressed_by_look_alike(rules, name, hit.score)
-        if look_alike is not None:
+        if suppressed_by_look_alike(rules, name, hit.score) is not None:
             continue
-        operating = ref.institution.operating_countries()
-        contradicted = bool(countries) and bool(operating) and not (countries & operating)
-        strong = hit.score >= STRONG_MATCH and not contradicted
-        because = f"{name!r} matches {ref.measure.covered.term} {hit.name.form.original!r} (score {hit.score:g})"
-        if contradicted and hit.score >= STRONG_MATCH:
-            because += f", but its country {'/'.join(sorted(countries))} is not where the listed bank operates"
-        ev = Evidence(ref.measure, "listed", False, strong, hit.score, field, name, ref.institution.name, because)
+        because = f"{name!r} matches {ref.institution.name} as {hit.name.form.original!r} (score {hit.score:g})"
+        ev = Evidence(ref.measure, "listed", False, hit.score >= STRONG_MATCH, hit.score, field, name,
+                      ref.institution.name, because)
         key = (ref.measure.section, ref.institution.name)
         if key not in best or ev.rank > best[key].rank:
             best[key] = ev
-    out.extend(best.values())
-    return out
+    return list(best.values())
 
 
 def _jurisdiction_words(rules: RuleSet, field: str, text: str, located: bool) -> list[Evidence]:
@@ -142,9 +135,8 @@ def institution_evidence(rules: RuleSet, registry: Registry, field: str, inst: I
     for record in _registry_records(registry, inst, bic):
         out.extend(_registry_evidence(rules, registry, field, inst, record))
     identified = {ev.measure.section for ev in out}
-    countries = {c for c in (bic.country if bic else None, inst.country) if c}
     if inst.name:
-        for ev in name_evidence(rules, f"{field}.name", inst.name, countries):
+        for ev in name_evidence(rules, f"{field}.name", inst.name):
             if ev.measure.section not in identified:
                 out.append(ev)
         if not out:

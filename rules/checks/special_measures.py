@@ -135,8 +135,7 @@ def _indirect_use(facts: Facts) -> tuple[list[Hit], set[str]]:
     for path, inst in payment.institutions():
         evidence.extend(institution_evidence(rules, registry, path, inst))
     for path, party in payment.parties():
-        countries = {party.country} if party.country else set()
-        evidence.extend(name_evidence(rules, f"{path}.name", party.name, countries))
+        evidence.extend(name_evidence(rules, f"{path}.name", party.name))
     for i, line in enumerate(payment.remittance_information):
         evidence.extend(text_evidence(rules, f"remittance_information[{i}]", line))
     hits: list[Hit] = []
