@@ -29,14 +29,23 @@ app = typer.Typer(
 SAMPLES = Path(__file__).parent / "samples"
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "tests" / "golden" / "name_pairs.csv"
 
-RulesOpt = Annotated[Path | None, typer.Option("--rules", help="Folder of measure files (default: packaged rules/measures).")]
-SanctionsOpt = Annotated[Path | None, typer.Option(
-    "--sanctions", help="Blocked-persons list: OFAC sdn.csv (with alt.csv, add.csv beside it), its folder, or a YAML list.")]
-OwnershipOpt = Annotated[Path | None, typer.Option(
-    "--ownership", help="Ownership CSV (owner,owned,percent[,owned_country]) for the 50 percent rule.")]
+RulesOpt = Annotated[
+    Path | None, typer.Option("--rules", help="Folder of measure files (default: packaged rules/measures).")
+]
+SanctionsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--sanctions",
+        help="Blocked-persons list: OFAC sdn.csv (with alt.csv, add.csv beside it), its folder, or a YAML list.",
+    ),
+]
+OwnershipOpt = Annotated[
+    Path | None,
+    typer.Option("--ownership", help="Ownership CSV (owner,owned,percent[,owned_country]) for the 50 percent rule."),
+]
 
 
-class UsageProblem(Exception):
+class UsageError(Exception):
     """Raised for exit code 2 with a one-line message."""
 
 
@@ -47,7 +56,7 @@ def _load_rules(rules_dir: Path | None, sanctions: Path | None, ownership: Path 
     try:
         return load_rules(rules_dir, sanctions, ownership)
     except (RulesError, SanctionsError) as exc:
-        raise UsageProblem(str(exc)) from None
+        raise UsageError(str(exc)) from None
 
 
 @app.command()
@@ -55,13 +64,20 @@ def screen(
     registry: Annotated[Path, typer.Option("--registry", help="Registry file, JSON or YAML (SPEC 1.2).")],
     input_file: Annotated[Path, typer.Option("--input", help="Payment events, JSON Lines; '-' reads stdin.")],
     output: Annotated[Path | None, typer.Option("--output", help="Decisions, JSON Lines (default: stdout).")] = None,
-    dead_letter: Annotated[Path | None, typer.Option(
-        "--dead-letter", help="Where bad lines go (default: INPUT.dead-letter.jsonl, created only if needed).")] = None,
+    dead_letter: Annotated[
+        Path | None,
+        typer.Option(
+            "--dead-letter",
+            help="Where bad lines go (default: INPUT.dead-letter.jsonl, created only if needed).",
+        ),
+    ] = None,
     sanctions: SanctionsOpt = None,
     ownership: OwnershipOpt = None,
     rules_dir: RulesOpt = None,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Screening instant recorded as screened_at (RFC 3339); default: the clock.")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Screening instant recorded as screened_at (RFC 3339); default: the clock."),
+    ] = None,
 ) -> None:
     """Screen payment events from a JSON Lines file: one decision per line, in input order."""
     instant = None
@@ -69,23 +85,23 @@ def screen(
         try:
             instant = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
         except ValueError:
-            raise UsageProblem(f"--as-of {as_of!r} is not an RFC 3339 timestamp") from None
+            raise UsageError(f"--as-of {as_of!r} is not an RFC 3339 timestamp") from None
         if instant.tzinfo is None:
-            raise UsageProblem("--as-of needs a UTC offset, e.g. 2025-06-01T12:00:00Z")
+            raise UsageError("--as-of needs a UTC offset, e.g. 2025-06-01T12:00:00Z")
     if str(input_file) != "-" and not input_file.is_file():
-        raise UsageProblem(f"cannot read input {input_file}: no such file")
+        raise UsageError(f"cannot read input {input_file}: no such file")
     ruleset = _load_rules(rules_dir, sanctions, ownership)
     try:
         reg = load_registry_file(registry)
     except InputError as exc:
-        raise UsageProblem(str(exc)) from None
+        raise UsageError(str(exc)) from None
     dead_path = dead_letter or Path(f"{'stdin' if str(input_file) == '-' else input_file}.dead-letter.jsonl")
     with contextlib.ExitStack() as stack:
         source: IO[bytes] = sys.stdin.buffer if str(input_file) == "-" else stack.enter_context(input_file.open("rb"))
         try:
             out: IO[str] = stack.enter_context(output.open("w", encoding="utf-8")) if output else sys.stdout
         except OSError as exc:
-            raise UsageProblem(f"cannot write output {output}: {exc.strerror}") from None
+            raise UsageError(f"cannot write output {output}: {exc.strerror}") from None
         dead_file: list[IO[str]] = []
 
         def write_dead(record: dict[str, Any]) -> None:
@@ -93,7 +109,7 @@ def screen(
                 try:
                     dead_file.append(stack.enter_context(dead_path.open("w", encoding="utf-8")))
                 except OSError as exc:
-                    raise UsageProblem(f"cannot write dead-letter file {dead_path}: {exc.strerror}") from None
+                    raise UsageError(f"cannot write dead-letter file {dead_path}: {exc.strerror}") from None
             dead_file[0].write(json.dumps(record, ensure_ascii=False) + "\n")
 
         screener = FileScreener(ruleset, reg, as_of=instant)
@@ -112,8 +128,13 @@ def _progress(input_file: Path) -> Any:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     total = input_file.stat().st_size
-    with Progress(TextColumn("screening"), BarColumn(), TimeRemainingColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
+    with Progress(
+        TextColumn("screening"),
+        BarColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
         task = bar.add_task("screen", total=total)
         yield lambda done: bar.update(task, completed=done)
 
@@ -149,13 +170,17 @@ def match_eval(
     try:
         pairs = read_pairs(corpus.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise UsageProblem(f"cannot use corpus {corpus}: {exc}") from None
+        raise UsageError(f"cannot use corpus {corpus}: {exc}") from None
     result = evaluate(_load_rules(rules_dir, sanctions, None), pairs)
-    print(f"pairs {result.total}: should-match {result.true_pos + result.false_neg}, "
-          f"must-not-match {result.false_pos + result.true_neg}")
-    print(f"precision {result.precision:.3f}  recall {result.recall:.3f}  "
-          f"(true pos {result.true_pos}, false pos {result.false_pos}, false neg {result.false_neg}, "
-          f"true neg {result.true_neg}; possible-match reviews on must-not-match {result.reviews_on_no_match})")
+    print(
+        f"pairs {result.total}: should-match {result.true_pos + result.false_neg}, "
+        f"must-not-match {result.false_pos + result.true_neg}"
+    )
+    print(
+        f"precision {result.precision:.3f}  recall {result.recall:.3f}  "
+        f"(true pos {result.true_pos}, false pos {result.false_pos}, false neg {result.false_neg}, "
+        f"true neg {result.true_neg}; possible-match reviews on must-not-match {result.reviews_on_no_match})"
+    )
     for err in result.errors if verbose else result.errors[:10]:
         print(f"  {err}")
 
@@ -165,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     _register_extra_commands()
     try:
         app(args=argv, standalone_mode=False)
-    except UsageProblem as exc:
+    except UsageError as exc:
         print(f"screener: error: {exc}", file=sys.stderr)
         sys.exit(2)
     except typer.Abort:

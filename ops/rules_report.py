@@ -25,8 +25,9 @@ def rules_report(rules: RuleSet) -> dict[str, Any]:
             f"nested use {m.cite(p.investigate.paragraph)}: {p.investigate.action}",
         ]
         if p.exception is not None:
-            where = m.cite(p.exception.paragraph) if p.exception.paragraph else (
-                f"{m.citation}(b)(1)-(b)(2), OFAC proviso")
+            where = (
+                m.cite(p.exception.paragraph) if p.exception.paragraph else (f"{m.citation}(b)(1)-(b)(2), OFAC proviso")
+            )
             checks.append(f"authorised exception {where}: {p.exception.action}")
         checks.append(f"notice {m.cite(p.notice.paragraph)}: once per account" if p.notice else "notice: none required")
         covers = []
@@ -36,15 +37,17 @@ def rules_report(rules: RuleSet) -> dict[str, Any]:
             covers.append("located in " + "/".join(m.covered.located_in))
         covers.append(f"{len(m.covered.institutions)} named institutions")
         covers.append("with " + ", ".join(m.covered.includes))
-        measures.append({
-            "section": m.citation,
-            "title": m.title,
-            "effective_date": m.effective_date.isoformat() if m.effective_date else None,
-            "in_force_from": m.in_force_from.isoformat() if m.in_force_from else None,
-            "in_force_basis": m.in_force_basis,
-            "covers": "; ".join(covers),
-            "checks": checks,
-        })
+        measures.append(
+            {
+                "section": m.citation,
+                "title": m.title,
+                "effective_date": m.effective_date.isoformat() if m.effective_date else None,
+                "in_force_from": m.in_force_from.isoformat() if m.in_force_from else None,
+                "in_force_basis": m.in_force_basis,
+                "covers": "; ".join(covers),
+                "checks": checks,
+            }
+        )
     accounts = [
         {
             "section": r.citation,
@@ -84,7 +87,10 @@ def rules_table(report: dict[str, Any]) -> str:
         lines.append(f"  {r['section']}  {r['title']}")
         lines.extend(f"      - {c}" for c in r["checks"])
     bp = report["blocked_persons"]
-    lines += ["", f"Blocked persons: {bp['persons']} ({bp['owned_entities']} by ownership) from {bp['source']}",
-              f"Look-alikes suppressed: {report['look_alikes']}",
-              f"Calendar: {report['calendar']['holidays']} federal holidays, dates in {report['calendar']['timezone']}"]
+    lines += [
+        "",
+        f"Blocked persons: {bp['persons']} ({bp['owned_entities']} by ownership) from {bp['source']}",
+        f"Look-alikes suppressed: {report['look_alikes']}",
+        f"Calendar: {report['calendar']['holidays']} federal holidays, dates in {report['calendar']['timezone']}",
+    ]
     return "\n".join(lines)

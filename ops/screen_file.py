@@ -39,8 +39,9 @@ def load_registry_file(path: Path) -> Registry:
     try:
         data: Any = json.loads(raw) if path.suffix == ".json" else yaml.safe_load(raw)
     except (json.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(f"registry {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "
-                         f"{str(exc).splitlines()[0]}") from None
+        raise InputError(
+            f"registry {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {str(exc).splitlines()[0]}"
+        ) from None
     try:
         return registry_from_mapping(data)
     except RegistryError as exc:
@@ -82,14 +83,22 @@ def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes, str | None]]:
                 size += len(rest)
                 if not rest or rest.endswith(b"\n"):
                     break
-            yield number, chunk, f"oversized line: {size} bytes, limit {MAX_LINE_BYTES} (kept the first {len(chunk)})"
+            yield (
+                number,
+                chunk,
+                f"oversized line: {size} bytes, limit {MAX_LINE_BYTES} (kept the first {len(chunk)})",
+            )
             continue
         yield number, chunk.rstrip(b"\r\n"), None
 
 
 def dead_letter_record(source: str, line: int, original: bytes, error: str) -> dict[str, Any]:
-    record: dict[str, Any] = {"error": error, "source_file": source, "line": line,
-                              "received_at": datetime.now(UTC).isoformat()}
+    record: dict[str, Any] = {
+        "error": error,
+        "source_file": source,
+        "line": line,
+        "received_at": datetime.now(UTC).isoformat(),
+    }
     try:
         record["original"] = original.decode("utf-8")
     except UnicodeDecodeError:
@@ -118,13 +127,14 @@ class FileScreener:
     ) -> Summary:
         started = time.perf_counter()
         consumed = 0
-        for number, raw, error in read_lines(stream):
+        for number, raw, read_error in read_lines(stream):
             consumed += len(raw) + 1
             if progress is not None and number % 2000 == 0:
                 progress(consumed)
-            if error is None and not raw.strip():
+            if read_error is None and not raw.strip():
                 self.summary.blank_lines += 1
                 continue
+            error = read_error
             if error is None:
                 try:
                     payment = parse_payment(raw)

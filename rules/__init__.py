@@ -3,7 +3,7 @@
 Nothing in this package imports Kafka or Faust; `rules.engine.screen` is the pure heart.
 """
 
-from rules.catalog import RuleSet, RulesError, load_rules
+from rules.catalog import RulesError, RuleSet, load_rules
 from rules.decision import Decision, Hit, NoticeDue
 from rules.engine import screen
 from rules.payment import Payment, PaymentError, parse_payment

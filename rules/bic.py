@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from schwifty import BIC as _SchwiftyBic
+import schwifty
 from schwifty.exceptions import SchwiftyException
 
 _SHAPE = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
@@ -61,7 +61,7 @@ def parse_bic(text: str) -> Bic:
         raise BicError(f"BIC {text!r} is not 8 or 11 characters of the form AAAACCLL[BBB]")
     try:
         # schwifty checks the country code against ISO 3166 and the structure.
-        _SchwiftyBic(value, allow_invalid=False)
+        schwifty.BIC(value, allow_invalid=False)
     except SchwiftyException as exc:
         raise BicError(f"BIC {text!r} is invalid: {exc}") from exc
     return Bic(value)

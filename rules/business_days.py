@@ -17,7 +17,8 @@ LAST_YEAR = 2100
 
 def us_federal_holidays(first: int = FIRST_YEAR, last: int = LAST_YEAR) -> frozenset[date]:
     """US federal holidays, including the weekday on which a weekend holiday is observed."""
-    return frozenset(holidays.US(years=range(first, last + 1), observed=True).keys())
+    calendar = holidays.country_holidays("US", years=range(first, last + 1), observed=True)
+    return frozenset(calendar.keys())
 
 
 def is_business_day(day: date, closed: frozenset[date]) -> bool:

@@ -211,9 +211,9 @@ class RuleSet:
         except (ZoneInfoNotFoundError, ValueError):
             raise RulesError(f"calendar.yaml: unknown time zone {self.calendar.timezone!r}") from None
         self.closed_days = us_federal_holidays()
-        self.version = "rules-" + hashlib.sha256(
-            f"{self.measures_version}:{self.sanctions.version}".encode()
-        ).hexdigest()[:14]
+        self.version = (
+            "rules-" + hashlib.sha256(f"{self.measures_version}:{self.sanctions.version}".encode()).hexdigest()[:14]
+        )
         entries: list[tuple[str, ListedRef, bool]] = []
         self.by_bic = {}
         for measure in self.measures:
@@ -224,9 +224,7 @@ class RuleSet:
                 for bic in inst.bics:
                     self.by_bic.setdefault(parse_bic(bic).institution_key, []).append(ref)
         self.covered_names = NameIndex(entries)
-        self.look_alike_names = NameIndex(
-            (n, la, False) for la in self.look_alikes for n in (la.name, *la.aliases)
-        )
+        self.look_alike_names = NameIndex((n, la, False) for la in self.look_alikes for n in (la.name, *la.aliases))
 
     def special_measure_jurisdictions(self) -> set[str]:
         """Countries under jurisdiction-wide special measures (1010.610(c)(3))."""
@@ -246,9 +244,7 @@ def _validate(model: type[_Model], data: Any, name: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in exc.errors())
         raise RulesError(f"{name}: {problems}") from None
 
 
@@ -287,9 +283,7 @@ def load_rules(
         elif kind == "calendar":
             calendar = _validate(CalendarRules, data, path.name)
         else:
-            raise RulesError(
-                f"{path.name}: kind must be special_measure, account_rules or calendar, not {kind!r}"
-            )
+            raise RulesError(f"{path.name}: kind must be special_measure, account_rules or calendar, not {kind!r}")
     for section, required in _REQUIRED_ACCOUNT_CHECKS.items():
         if section not in account_rules:
             raise RulesError(f"{directory}: no account_rules file for {section}")

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 Action = Literal["block", "review", "info"]
+ACTIONS: tuple[Action, ...] = ("block", "review", "info")
 Verdict = Literal["block", "review", "pass"]
 
 _STRENGTH: dict[str, int] = {"block": 3, "review": 2, "info": 1, "pass": 0}

@@ -12,19 +12,22 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 from rules.catalog import RuleSet
 from rules.checks.blocked_persons import person_matches
 from rules.checks.coverage import name_evidence
 from rules.names import normalize_name
 
+Kind = Literal["institution", "person"]
+Expected = Literal["match", "no_match"]
+
 
 @dataclass(frozen=True, slots=True)
 class Pair:
     query: str
-    kind: Literal["institution", "person"]
-    expected: Literal["match", "no_match"]
+    kind: Kind
+    expected: Expected
     listed: str
     country: str | None
     note: str
@@ -64,10 +67,16 @@ def read_pairs(text: str) -> list[Pair]:
         kind, expected = row.get("kind", ""), row.get("expected", "")
         if kind not in ("institution", "person") or expected not in ("match", "no_match"):
             raise ValueError(f"line {line}: kind must be institution|person and expected match|no_match")
-        pairs.append(Pair(
-            query=row["query"], kind=kind, expected=expected, listed=row.get("listed", "") or "",  # type: ignore[arg-type]
-            country=(row.get("country") or "").strip() or None, note=row.get("note", "") or "",
-        ))
+        pairs.append(
+            Pair(
+                query=row["query"],
+                kind=cast(Kind, kind),
+                expected=cast(Expected, expected),
+                listed=row.get("listed", "") or "",
+                country=(row.get("country") or "").strip() or None,
+                note=row.get("note", "") or "",
+            )
+        )
     return pairs
 
 

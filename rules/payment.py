@@ -91,9 +91,7 @@ class Authorization(_Record):
     reference: Annotated[StrictStr, Field(max_length=MAX_ID)] | None = None
 
 
-Agents = Annotated[
-    list[Institution], BeforeValidator(_none_as_empty), Field(max_length=MAX_AGENTS)
-]
+Agents = Annotated[list[Institution], BeforeValidator(_none_as_empty), Field(max_length=MAX_AGENTS)]
 
 
 class Payment(_Record):
@@ -164,7 +162,7 @@ def _describe(exc: ValidationError) -> str:
         elif kind == "extra_forbidden":
             msg = "unknown field (not in the payment contract, SPEC 1.1)"
         elif loc.endswith("amount") and isinstance(err.get("input"), float | int):
-            msg = "must be a decimal string such as \"1250.00\", never a JSON number"
+            msg = 'must be a decimal string such as "1250.00", never a JSON number'
         elif kind == "literal_error" and loc == "message_type":
             msg = f"unknown message_type {err.get('input')!r}; expected one of {', '.join(MESSAGE_TYPES)}"
         elif kind == "string_too_long":

@@ -112,9 +112,7 @@ def _digest(kind: str, key: str, value: Mapping[str, Any] | None) -> int:
 
 
 def _describe(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in exc.errors()
-    )
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in exc.errors())
 
 
 def parse_account(data: Mapping[str, Any]) -> Account:
@@ -202,9 +200,7 @@ class Registry:
         parsed = bic if isinstance(bic, Bic) else try_parse_bic(bic)
         if parsed is None:
             return None
-        return self._institutions.get(parsed.bic11) or self._institutions.get(
-            parsed.bic8 + "XXX"
-        )
+        return self._institutions.get(parsed.bic11) or self._institutions.get(parsed.bic8 + "XXX")
 
     def institutions_by_name(self, name: str | None) -> list[InstitutionRecord]:
         """Registry institutions whose name or alias normalises to the same form."""

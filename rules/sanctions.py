@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import pycountry
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -39,6 +40,46 @@ PROGRAM_AUTHORITY = {
     "CUBA": "31 CFR part 515",
     "RUSSIA-EO14024": "E.O. 14024 (31 CFR part 587)",
 }
+
+
+# OFAC writes some countries its own way; everything else pycountry resolves.
+OFAC_COUNTRY_NAMES = {
+    "korea, north": "KP",
+    "korea, south": "KR",
+    "burma": "MM",
+    "russia": "RU",
+    "turkey": "TR",
+    "congo, democratic republic of the": "CD",
+    "congo, republic of the": "CG",
+    "macau": "MO",
+    "region: crimea": "UA",
+    "region: gaza": "PS",
+    "region: west bank": "PS",
+    "laos": "LA",
+    "moldova": "MD",
+    "czech republic": "CZ",
+    "cote d ivoire": "CI",
+    "micronesia, federated states of": "FM",
+    "palestinian": "PS",
+    "bosnia and herzegovina": "BA",
+    "kosovo": "XK",
+    "curacao": "CW",
+}
+
+
+def country_code(name: str) -> str | None:
+    """ISO 3166 alpha-2 code for a country as OFAC names it, or None when it names none."""
+    key = name.strip().lower()
+    if not key:
+        return None
+    if key in OFAC_COUNTRY_NAMES:
+        return OFAC_COUNTRY_NAMES[key]
+    if len(key) == 2 and key.isalpha():
+        return key.upper()
+    try:
+        return str(pycountry.countries.lookup(name.strip()).alpha_2)
+    except LookupError:
+        return None
 
 
 class SanctionsError(ValueError):
@@ -128,9 +169,7 @@ class SanctionsList:
         self.index = NameIndex(entries)
 
 
-def derive_owned_entities(
-    persons: list[BlockedPerson], ownership: list[Ownership]
-) -> list[BlockedPerson]:
+def derive_owned_entities(persons: list[BlockedPerson], ownership: list[Ownership]) -> list[BlockedPerson]:
     """Entities owned 50 percent or more, in aggregate, by blocked persons (seed 002).
 
     Repeats until nothing changes, so an entity owned by an entity blocked under the rule is
@@ -187,9 +226,11 @@ def _digest(*parts: bytes) -> str:
 
 
 def _person(entry: _Entry) -> BlockedPerson:
-    authority = entry.authority or "; ".join(
-        PROGRAM_AUTHORITY.get(p, f"OFAC program {p}") for p in entry.programs
-    ) or "OFAC SDN List"
+    authority = (
+        entry.authority
+        or "; ".join(PROGRAM_AUTHORITY.get(p, f"OFAC program {p}") for p in entry.programs)
+        or "OFAC SDN List"
+    )
     return BlockedPerson(
         id=entry.id,
         name=entry.name,
@@ -282,6 +323,31 @@ def _display_name(name: str, sdn_type: str) -> str:
     return name
 
 
+def _read_aliases(path: Path, persons: dict[str, dict[str, Any]]) -> None:
+    """alt.csv: ent_num, alt_num, alt_type, alt_name, alt_remarks."""
+    for row in _ofac_rows(path):
+        if len(row) < 4 or _field(row[0]) not in persons:
+            continue
+        person = persons[_field(row[0])]
+        alt = _display_name(_field(row[3]), person["type"])
+        if not alt:
+            continue
+        # OFAC marks low-quality a.k.a.s "weak"; a single word is as ambiguous.
+        remarks = _field(row[4]).lower() if len(row) > 4 else ""
+        weak = "weak" in remarks or len(normalize_name(alt).split()) < 2
+        person["weak_aliases" if weak else "aliases"].append(alt)
+
+
+def _read_addresses(path: Path, persons: dict[str, dict[str, Any]]) -> None:
+    """add.csv: ent_num, add_num, address, city/state/postal, country, add_remarks."""
+    for row in _ofac_rows(path):
+        if len(row) < 5 or _field(row[0]) not in persons:
+            continue
+        country = country_code(_field(row[4]))
+        if country:
+            persons[_field(row[0])]["countries"].append(country)
+
+
 def load_ofac_csv(location: Path, extra_ownership: Iterable[Ownership] = ()) -> SanctionsList:
     """Load OFAC's SDN list as published: sdn.csv with alt.csv and add.csv beside it.
 
@@ -314,36 +380,16 @@ def load_ofac_csv(location: Path, extra_ownership: Iterable[Ownership] = ()) -> 
             "programs": programs,
             "remarks": _field(row[11]) if len(row) > 11 else "",
         }
-    alt_path = folder / "alt.csv"
-    if alt_path.exists():
-        digests.append(alt_path.read_bytes())
-        for row in _ofac_rows(alt_path):
-            if len(row) < 4 or _field(row[0]) not in persons:
-                continue
-            person = persons[_field(row[0])]
-            alt = _display_name(_field(row[3]), person["type"])
-            if not alt:
-                continue
-            # OFAC marks low-quality a.k.a.s "weak"; a single word is as ambiguous.
-            remarks = _field(row[4]).lower() if len(row) > 4 else ""
-            weak = "weak" in remarks or len(normalize_name(alt).split()) < 2
-            person["weak_aliases" if weak else "aliases"].append(alt)
-    add_path = folder / "add.csv"
-    if add_path.exists():
-        digests.append(add_path.read_bytes())
-        for row in _ofac_rows(add_path):
-            if len(row) < 5 or _field(row[0]) not in persons:
-                continue
-            country = _field(row[4])
-            if country:
-                persons[_field(row[0])]["countries"].append(country)
+    for name, reader in (("alt.csv", _read_aliases), ("add.csv", _read_addresses)):
+        path = folder / name
+        if path.exists():
+            digests.append(path.read_bytes())
+            reader(path, persons)
     ownership = list(extra_ownership)
     digests.append(repr(ownership).encode())
     built = []
     for data in persons.values():
-        entry = _Entry.model_validate(
-            {**data, "countries": sorted(set(data["countries"]))}
-        )
+        entry = _Entry.model_validate({**data, "countries": sorted(set(data["countries"]))})
         built.append(_person(entry))
     return SanctionsList(
         source=f"OFAC SDN list ({sdn_path.name})",

@@ -26,10 +26,24 @@ SINGLE_OBJECT_MARKER = b"\xc3\x01"
 CONFLUENT_MAGIC = b"\x00"
 
 RecordName = Literal[
-    "Payment", "Account", "RegistryInstitution", "Decision", "Alert", "Notice", "AuditRecord", "DeadLetter",
+    "Payment",
+    "Account",
+    "RegistryInstitution",
+    "Decision",
+    "Alert",
+    "Notice",
+    "AuditRecord",
+    "DeadLetter",
 ]
 RECORDS: tuple[RecordName, ...] = (
-    "Payment", "Account", "RegistryInstitution", "Decision", "Alert", "Notice", "AuditRecord", "DeadLetter",
+    "Payment",
+    "Account",
+    "RegistryInstitution",
+    "Decision",
+    "Alert",
+    "Notice",
+    "AuditRecord",
+    "DeadLetter",
 )
 
 
@@ -41,7 +55,9 @@ class CodecError(ValueError):
 def schema(name: RecordName) -> dict[str, Any]:
     """The parsed schema of a top-level record (named types resolved from schemas/*.avsc)."""
     path = SCHEMA_DIR / f"screener.{name}.avsc"
-    parsed: dict[str, Any] = load_schema(str(path), _write_hint=False)
+    parsed = load_schema(str(path), _write_hint=False)
+    if not isinstance(parsed, dict):
+        raise CodecError(f"{path.name} does not define a record")
     return parsed
 
 

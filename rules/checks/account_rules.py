@@ -6,16 +6,23 @@ from datetime import timedelta
 
 from rules.bic import try_parse_bic
 from rules.business_days import add_business_days, add_years
+from rules.catalog import RulesError
 from rules.checks.facts import Facts
-from rules.decision import Hit
+from rules.decision import ACTIONS, Action, Hit
 from rules.registry import Account
 
-ACCOUNT = "account"
+
+def _action(value: object) -> Action:
+    """An action named in a rules file, checked rather than trusted."""
+    for action in ACTIONS:
+        if value == action:
+            return action
+    raise RulesError(f"unknown action {value!r}; expected one of {', '.join(ACTIONS)}")
 
 
-def _hit(facts: Facts, section: str, check: str, rule: str, action: str, field: str, value: str, reason: str) -> Hit:
+def _hit(facts: Facts, section: str, check: str, rule: str, action: Action, field: str, value: str, reason: str) -> Hit:
     citation = facts.rules.account_rules[section].cite(check)
-    return Hit(rule, citation, action, field, value, "", 100.0, reason)  # type: ignore[arg-type]
+    return Hit(rule, citation, action, field, value, "", 100.0, reason)
 
 
 def unknown_account(facts: Facts) -> list[Hit]:
@@ -27,11 +34,19 @@ def unknown_account(facts: Facts) -> list[Hit]:
     account_id = facts.payment.correspondent_account_id
     if account_id is None or facts.account is not None:
         return []
-    return [Hit(
-        "unknown_account", "31 CFR 1010.610(a)(1)", "review", "correspondent_account_id", account_id, "",
-        100.0, f"Correspondent account {account_id!r} is not in the registry, so its holder and the "
-        "account rules cannot be checked; confirm the account before release.",
-    )]
+    return [
+        Hit(
+            "unknown_account",
+            "31 CFR 1010.610(a)(1)",
+            "review",
+            "correspondent_account_id",
+            account_id,
+            "",
+            100.0,
+            f"Correspondent account {account_id!r} is not in the registry, so its holder and the "
+            "account rules cannot be checked; confirm the account before release.",
+        )
+    ]
 
 
 def shell_banks(facts: Facts, account: Account) -> list[Hit]:
@@ -39,19 +54,34 @@ def shell_banks(facts: Facts, account: Account) -> list[Hit]:
     hits: list[Hit] = []
     holder = account.holder
     if holder.shell_bank and not holder.regulated_affiliate:
-        hits.append(_hit(
-            facts, "1010.630", "shell_bank", "shell_bank", "block", "account.holder.shell_bank", "true",
-            f"The account's holder {holder.name or holder.bic} is a foreign shell bank and not a regulated "
-            "affiliate; 31 CFR 1010.630(a)(1)(i) forbids a correspondent account for it.",
-        ))
+        hits.append(
+            _hit(
+                facts,
+                "1010.630",
+                "shell_bank",
+                "shell_bank",
+                "block",
+                "account.holder.shell_bank",
+                "true",
+                f"The account's holder {holder.name or holder.bic} is a foreign shell bank and not a regulated "
+                "affiliate; 31 CFR 1010.630(a)(1)(i) forbids a correspondent account for it.",
+            )
+        )
     for i, nested in enumerate(account.nested_institutions):
         if nested.shell_bank and not nested.regulated_affiliate:
-            hits.append(_hit(
-                facts, "1010.630", "nested_shell_bank", "nested_shell_bank", "review",
-                f"account.nested_institutions[{i}].shell_bank", nested.name or nested.bic or "",
-                f"The registry lists {nested.name or nested.bic}, a foreign shell bank, as using this account "
-                "through its holder; 31 CFR 1010.630(a)(1)(ii) requires steps to stop that indirect service.",
-            ))
+            hits.append(
+                _hit(
+                    facts,
+                    "1010.630",
+                    "nested_shell_bank",
+                    "nested_shell_bank",
+                    "review",
+                    f"account.nested_institutions[{i}].shell_bank",
+                    nested.name or nested.bic or "",
+                    f"The registry lists {nested.name or nested.bic}, a foreign shell bank, as using this account "
+                    "through its holder; 31 CFR 1010.630(a)(1)(ii) requires steps to stop that indirect service.",
+                )
+            )
     return hits
 
 
@@ -73,15 +103,20 @@ def certification(facts: Facts, account: Account) -> list[Hit]:
         lapses = add_years(cert, years)
         if day <= lapses:
             return []
-        problem = (f"the latest certification, of {cert.isoformat()}, is more than {years} years old "
-                   f"(it lapsed after {lapses.isoformat()})")
+        problem = (
+            f"the latest certification, of {cert.isoformat()}, is more than {years} years old "
+            f"(it lapsed after {lapses.isoformat()})"
+        )
         field, value = "account.certified_on", cert.isoformat()
     else:
         if first_due is not None and day <= first_due:
             return []
         due = f"due by {first_due.isoformat()}" if first_due else "and the opening date is unknown"
         problem = f"no certification was obtained ({due})"
-        field, value = "account.certified_on", "null" if cert is None else f"{cert.isoformat()} (after the payment)"
+        field, value = (
+            "account.certified_on",
+            "null" if cert is None else f"{cert.isoformat()} (after the payment)",
+        )
     return [_closing_or_block(facts, check, field, value, problem)]
 
 
@@ -93,9 +128,13 @@ def verification(facts: Facts, account: Account) -> list[Hit]:
     days = int(facts.rules.account_rules["1010.630"].checks["verification"].setting("days"))
     if (facts.day - requested).days <= days:
         return []
-    problem = (f"verification of the certification was requested on {requested.isoformat()} and not "
-               f"obtained within {days} calendar days")
-    return [_closing_or_block(facts, "verification", "account.verification_requested_on", requested.isoformat(), problem)]
+    problem = (
+        f"verification of the certification was requested on {requested.isoformat()} and not "
+        f"obtained within {days} calendar days"
+    )
+    return [
+        _closing_or_block(facts, "verification", "account.verification_requested_on", requested.isoformat(), problem)
+    ]
 
 
 def _closing_or_block(facts: Facts, check: str, field: str, value: str, problem: str) -> Hit:
@@ -103,12 +142,28 @@ def _closing_or_block(facts: Facts, check: str, field: str, value: str, problem:
     citation = facts.rules.account_rules["1010.630"].cite(check)
     rule = "verification_lapse" if check == "verification" else "no_certification"
     if facts.closing_account:
-        return Hit(rule, citation, "info", field, value, "", 100.0,
-                   f"For this account {problem}; the payment is marked ACCOUNT_CLOSURE, a transaction "
-                   f"necessary to close the account, which {citation} still permits.")
-    return Hit(rule, citation, "block", field, value, "", 100.0,
-               f"For this account {problem}; {citation} permits no transaction through it other than "
-               "those necessary to close it.")
+        return Hit(
+            rule,
+            citation,
+            "info",
+            field,
+            value,
+            "",
+            100.0,
+            f"For this account {problem}; the payment is marked ACCOUNT_CLOSURE, a transaction "
+            f"necessary to close the account, which {citation} still permits.",
+        )
+    return Hit(
+        rule,
+        citation,
+        "block",
+        field,
+        value,
+        "",
+        100.0,
+        f"For this account {problem}; {citation} permits no transaction through it other than "
+        "those necessary to close it.",
+    )
 
 
 def termination_notice(facts: Facts, account: Account) -> list[Hit]:
@@ -121,15 +176,29 @@ def termination_notice(facts: Facts, account: Account) -> list[Hit]:
     deadline = add_business_days(received, days, facts.rules.closed_days)
     citation = facts.rules.account_rules["1010.670"].cite("termination_notice")
     if facts.day <= deadline:
-        action = str(check.setting("within_action"))
-        reason = (f"A termination notice was received on {received.isoformat()}; the relationship must end by "
-                  f"{deadline.isoformat()} ({days} business days, {citation}), so payments are held for review.")
+        action = _action(check.setting("within_action"))
+        reason = (
+            f"A termination notice was received on {received.isoformat()}; the relationship must end by "
+            f"{deadline.isoformat()} ({days} business days, {citation}), so payments are held for review."
+        )
     else:
-        action = str(check.setting("after_action"))
-        reason = (f"A termination notice was received on {received.isoformat()} and the {days}-business-day "
-                  f"period of {citation} ended on {deadline.isoformat()}; the relationship must be terminated.")
-    return [Hit("termination_notice", citation, action, "account.termination_notice_received_on",  # type: ignore[arg-type]
-                received.isoformat(), "", 100.0, reason)]
+        action = _action(check.setting("after_action"))
+        reason = (
+            f"A termination notice was received on {received.isoformat()} and the {days}-business-day "
+            f"period of {citation} ended on {deadline.isoformat()}; the relationship must be terminated."
+        )
+    return [
+        Hit(
+            "termination_notice",
+            citation,
+            action,
+            "account.termination_notice_received_on",
+            received.isoformat(),
+            "",
+            100.0,
+            reason,
+        )
+    ]
 
 
 def _licence_country(account: Account) -> str | None:
@@ -144,21 +213,48 @@ def enhanced_due_diligence(facts: Facts, account: Account) -> list[Hit]:
     holder = account.holder
     who = holder.name or holder.bic or account.account_id
     if holder.license == "offshore":
-        hits.append(_hit(facts, "1010.610", "offshore_license", "enhanced_due_diligence", "info",
-                         "account.holder.license", "offshore",
-                         f"The holder {who} operates under an offshore banking license; "
-                         f"{rules.cite('offshore_license')} requires enhanced due diligence."))
+        hits.append(
+            _hit(
+                facts,
+                "1010.610",
+                "offshore_license",
+                "enhanced_due_diligence",
+                "info",
+                "account.holder.license",
+                "offshore",
+                f"The holder {who} operates under an offshore banking license; "
+                f"{rules.cite('offshore_license')} requires enhanced due diligence.",
+            )
+        )
     country = _licence_country(account)
     if country and country in rules.checks["fatf_call_for_action"].setting("jurisdictions"):
-        hits.append(_hit(facts, "1010.610", "fatf_call_for_action", "enhanced_due_diligence", "info",
-                         "account.holder.country", country,
-                         f"The holder {who} is licensed in {country}, on the FATF call-for-action list; "
-                         f"{rules.cite('fatf_call_for_action')} requires enhanced due diligence."))
+        hits.append(
+            _hit(
+                facts,
+                "1010.610",
+                "fatf_call_for_action",
+                "enhanced_due_diligence",
+                "info",
+                "account.holder.country",
+                country,
+                f"The holder {who} is licensed in {country}, on the FATF call-for-action list; "
+                f"{rules.cite('fatf_call_for_action')} requires enhanced due diligence.",
+            )
+        )
     if country and country in facts.rules.special_measure_jurisdictions():
-        hits.append(_hit(facts, "1010.610", "special_measures_jurisdiction", "enhanced_due_diligence", "info",
-                         "account.holder.country", country,
-                         f"The holder {who} is licensed in {country}, a jurisdiction under special measures; "
-                         f"{rules.cite('special_measures_jurisdiction')} requires enhanced due diligence."))
+        hits.append(
+            _hit(
+                facts,
+                "1010.610",
+                "special_measures_jurisdiction",
+                "enhanced_due_diligence",
+                "info",
+                "account.holder.country",
+                country,
+                f"The holder {who} is licensed in {country}, a jurisdiction under special measures; "
+                f"{rules.cite('special_measures_jurisdiction')} requires enhanced due diligence.",
+            )
+        )
     return hits
 
 

@@ -59,24 +59,46 @@ def person_matches(rules: RuleSet, name: str, country: str | None) -> list[Perso
 
 def _screen_name(facts: Facts, field: str, name: str, country: str | None) -> list[Hit]:
     hits: list[Hit] = []
-    who = f"{field.split('.')[0]} {name!r}"
+    who = f"{field.split('.', maxsplit=1)[0]} {name!r}"
     for match in person_matches(facts.rules, name, country):
         person, score, listed = match.person, match.score, match.listed
         if match.strong and not facts.authorised:
-            hits.append(Hit(RULE, person.citation, "block", field, name, person.name, score,
-                            f"{who} matches {_describe(person)} as {listed!r} (score {score:g}); "
-                            "dealings in blocked property are prohibited."))
+            hits.append(
+                Hit(
+                    RULE,
+                    person.citation,
+                    "block",
+                    field,
+                    name,
+                    person.name,
+                    score,
+                    f"{who} matches {_describe(person)} as {listed!r} (score {score:g}); "
+                    "dealings in blocked property are prohibited.",
+                )
+            )
             continue
         if match.strong:
-            why = (f"the payment carries authorization {facts.authorization_text()!r}, which an analyst "
-                   "must confirm is an OFAC licence covering it")
+            why = (
+                f"the payment carries authorization {facts.authorization_text()!r}, which an analyst "
+                "must confirm is an OFAC licence covering it"
+            )
         elif match.contradicted and score >= STRONG_MATCH:
             why = f"but the party's country {country} is not among the listed person's ({', '.join(person.countries)})"
         else:
             why = "too weak to act on alone"
         rule = RULE if score >= STRONG_MATCH else POSSIBLE
-        hits.append(Hit(rule, person.citation, "review", field, name, person.name, score,
-                        f"{who} matches {_describe(person)} as {listed!r} (score {score:g}), {why}."))
+        hits.append(
+            Hit(
+                rule,
+                person.citation,
+                "review",
+                field,
+                name,
+                person.name,
+                score,
+                f"{who} matches {_describe(person)} as {listed!r} (score {score:g}), {why}.",
+            )
+        )
     return hits
 
 
@@ -92,8 +114,16 @@ def blocked_person_hits(facts: Facts) -> list[Hit]:
     for i, line in enumerate(payment.remittance_information):
         for named in facts.rules.sanctions.index.find_in_text(line):
             person = named.payload
-            hits.append(Hit(POSSIBLE, person.citation, "review", f"remittance_information[{i}]", line,
-                            person.name, POSSIBLE_MATCH,
-                            f"The remittance text names {_describe(person)}; a name in free text is "
-                            "reviewed, not blocked."))
+            hits.append(
+                Hit(
+                    POSSIBLE,
+                    person.citation,
+                    "review",
+                    f"remittance_information[{i}]",
+                    line,
+                    person.name,
+                    POSSIBLE_MATCH,
+                    f"The remittance text names {_describe(person)}; a name in free text is reviewed, not blocked.",
+                )
+            )
     return hits

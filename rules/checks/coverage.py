@@ -97,8 +97,17 @@ def name_evidence(rules: RuleSet, field: str, name: str) -> list[Evidence]:
         if suppressed_by_look_alike(rules, name, hit.score) is not None:
             continue
         because = f"{name!r} matches {ref.institution.name} as {hit.name.form.original!r} (score {hit.score:g})"
-        ev = Evidence(ref.measure, "listed", False, hit.score >= STRONG_MATCH, hit.score, field, name,
-                      ref.institution.name, because)
+        ev = Evidence(
+            ref.measure,
+            "listed",
+            False,
+            hit.score >= STRONG_MATCH,
+            hit.score,
+            field,
+            name,
+            ref.institution.name,
+            because,
+        )
         key = (ref.measure.section, ref.institution.name)
         if key not in best or ev.rank > best[key].rank:
             best[key] = ev
@@ -114,8 +123,17 @@ def _jurisdiction_words(rules: RuleSet, field: str, text: str, located: bool) ->
             if f" {word} " in tokens:
                 where = "address" if located else "name"
                 out.append(
-                    Evidence(m, "located_in" if located else "chartered", False, False, POSSIBLE_MATCH, field, text,
-                             word, f"its {where} mentions {word!r}, a jurisdiction under {m.citation}")
+                    Evidence(
+                        m,
+                        "located_in" if located else "chartered",
+                        False,
+                        False,
+                        POSSIBLE_MATCH,
+                        field,
+                        text,
+                        word,
+                        f"its {where} mentions {word!r}, a jurisdiction under {m.citation}",
+                    )
                 )
                 break
     return out
@@ -130,8 +148,19 @@ def institution_evidence(rules: RuleSet, registry: Registry, field: str, inst: I
             out.append(Evidence(m, basis, True, True, 100.0, f"{field}.bic", bic.value, matched, because))
     if inst.country:
         for m in _jurisdiction_measures(rules, inst.country, "located_in"):
-            out.append(Evidence(m, "located_in", True, True, 100.0, f"{field}.country", inst.country,
-                                inst.country, f"it is located in {inst.country}"))
+            out.append(
+                Evidence(
+                    m,
+                    "located_in",
+                    True,
+                    True,
+                    100.0,
+                    f"{field}.country",
+                    inst.country,
+                    inst.country,
+                    f"it is located in {inst.country}",
+                )
+            )
     for record in _registry_records(registry, inst, bic):
         out.extend(_registry_evidence(rules, registry, field, inst, record))
     identified = {ev.measure.section for ev in out}
@@ -155,17 +184,39 @@ def _registry_evidence(
     value = inst.bic or inst.name or record.bic
     own_bic = try_parse_bic(record.bic)
     for m, basis, matched, because in _identity_evidence(rules, own_bic, record.country, record.names()):
-        out.append(Evidence(m, basis, True, True, 100.0, where, value, matched,
-                            f"the registry's record {record.bic}: {because}"))
+        out.append(
+            Evidence(
+                m,
+                basis,
+                True,
+                True,
+                100.0,
+                where,
+                value,
+                matched,
+                f"the registry's record {record.bic}: {because}",
+            )
+        )
     for anc in registry.ancestors(record):
         anc_bic = try_parse_bic(anc.record.bic)
         for m, _basis, matched, because in _identity_evidence(rules, anc_bic, anc.record.country, anc.record.names()):
             if anc.relation not in m.covered.includes:
                 continue
             chain = " -> ".join(anc.path)
-            out.append(Evidence(m, anc.relation, True, True, 100.0, where, value, matched,
-                                f"the registry makes it a {anc.relation} of {anc.record.name or anc.record.bic} "
-                                f"({chain}), and {because}"))
+            out.append(
+                Evidence(
+                    m,
+                    anc.relation,
+                    True,
+                    True,
+                    100.0,
+                    where,
+                    value,
+                    matched,
+                    f"the registry makes it a {anc.relation} of {anc.record.name or anc.record.bic} "
+                    f"({chain}), and {because}",
+                )
+            )
     return out
 
 
@@ -174,13 +225,35 @@ def text_evidence(rules: RuleSet, field: str, text: str) -> list[Evidence]:
     out: list[Evidence] = []
     for named in rules.covered_names.find_in_text(text):
         ref = named.payload
-        out.append(Evidence(ref.measure, "listed", False, True, 100.0, field, text, ref.institution.name,
-                            f"the text names {named.form.original!r}"))
+        out.append(
+            Evidence(
+                ref.measure,
+                "listed",
+                False,
+                True,
+                100.0,
+                field,
+                text,
+                ref.institution.name,
+                f"the text names {named.form.original!r}",
+            )
+        )
     for token in _BIC_IN_TEXT.findall(text.upper()):
         bic = try_parse_bic(token)
         if bic is None:
             continue
         for ref in rules.by_bic.get(bic.institution_key, []):
-            out.append(Evidence(ref.measure, "listed", True, True, 100.0, field, text, ref.institution.name,
-                                f"the text carries {ref.institution.name}'s BIC {bic.value}"))
+            out.append(
+                Evidence(
+                    ref.measure,
+                    "listed",
+                    True,
+                    True,
+                    100.0,
+                    field,
+                    text,
+                    ref.institution.name,
+                    f"the text carries {ref.institution.name}'s BIC {bic.value}",
+                )
+            )
     return out

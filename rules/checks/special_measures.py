@@ -45,16 +45,22 @@ def _acting(measure: SpecialMeasure, which: str, ev: Evidence, facts: Facts, who
     rule = measure.paragraphs.direct_use if which == DIRECT else measure.paragraphs.indirect_use
     citation = measure.cite(rule.paragraph)
     if which == DIRECT:
-        reason = (f"{who} is {_article(rule.term or measure.covered.term)} ({ev.because}); {citation} forbids a correspondent "
-                  f"account for, or on behalf of, it.")
+        reason = (
+            f"{who} is {_article(rule.term or measure.covered.term)} ({ev.because}); "
+            f"{citation} forbids a correspondent account for, or on behalf of, it."
+        )
     else:
-        reason = (f"{who} involves {_article(measure.covered.term)} ({ev.because}); {citation} "
-                  f"forbids processing a transaction that involves it.")
+        reason = (
+            f"{who} involves {_article(measure.covered.term)} ({ev.because}); {citation} "
+            f"forbids processing a transaction that involves it."
+        )
     exc = measure.paragraphs.exception
     if exc is not None and facts.authorised and which in exc.applies_to:
         citation = measure.cite(exc.paragraph or rule.paragraph)
-        reason = (reason[:-1] + f"; the payment carries authorization {facts.authorization_text()!r}, "
-                  f"so it is held for review of that authorization ({citation}) instead of blocked.")
+        reason = (
+            reason[:-1] + f"; the payment carries authorization {facts.authorization_text()!r}, "
+            f"so it is held for review of that authorization ({citation}) instead of blocked."
+        )
         return Hit(EXCEPTION, citation, "review", ev.field, ev.value, ev.matched, ev.score, reason)
     return Hit(which, citation, rule.action, ev.field, ev.value, ev.matched, ev.score, reason)
 
@@ -69,13 +75,15 @@ def _article(term: str) -> str:
 def _possible(measure: SpecialMeasure, which: str, ev: Evidence, who: str) -> Hit:
     rule = measure.paragraphs.direct_use if which == DIRECT else measure.paragraphs.indirect_use
     citation = measure.cite(rule.paragraph)
-    reason = (f"Possible match, too weak to act on alone: in {who}, {ev.because}; an analyst should "
-              f"confirm or clear it against {citation}.")
+    reason = (
+        f"Possible match, too weak to act on alone: in {who}, {ev.because}; an analyst should "
+        f"confirm or clear it against {citation}."
+    )
     return Hit(POSSIBLE, citation, "review", ev.field, ev.value, ev.matched, ev.score, reason)
 
 
 def _describe_field(path: str) -> str:
-    return path.split(".")[0]
+    return path.split(".", maxsplit=1)[0]
 
 
 def _holder_evidence(facts: Facts, label: str, inst: Institution) -> list[Evidence]:
@@ -85,9 +93,10 @@ def _holder_evidence(facts: Facts, label: str, inst: Institution) -> list[Eviden
     admits is preferred over evidence only (b)(2)'s wider definition admits.
     """
     best: dict[str, Evidence] = {}
-    for ev in institution_evidence(facts.rules, facts.registry, label, inst):
-        if not ev.measure.in_force(facts.day):
+    for found in institution_evidence(facts.rules, facts.registry, label, inst):
+        if not found.measure.in_force(facts.day):
             continue
+        ev = found
         if ev.basis == "located_in" and ev.field.endswith(".country"):
             ev = replace(ev, basis="chartered", because=f"it is licensed in {ev.value}")
         direct = ev.basis in ev.measure.paragraphs.direct_use.bases
@@ -103,7 +112,10 @@ def _direct_use(facts: Facts) -> list[Hit]:
     if account is None:
         return []
     hits: list[Hit] = []
-    for label, inst in (("account.holder", account.holder), ("account.held_on_behalf_of", account.held_on_behalf_of)):
+    for label, inst in (
+        ("account.holder", account.holder),
+        ("account.held_on_behalf_of", account.held_on_behalf_of),
+    ):
         if inst is None:
             continue
         who = "The account's holder" if label == "account.holder" else "The institution the account is held for"
@@ -169,16 +181,32 @@ def _nested(facts: Facts) -> tuple[list[Hit], set[str]]:
             m = ev.measure
             shown.add(m.section)
             if acting:
-                hits.append(_acting(m, INDIRECT, ev, facts, f"Nested institution {nested.name or nested.bic}, acting in this payment,"))
+                hits.append(
+                    _acting(
+                        m,
+                        INDIRECT,
+                        ev,
+                        facts,
+                        f"Nested institution {nested.name or nested.bic}, acting in this payment,",
+                    )
+                )
                 continue
             rule = m.paragraphs.investigate
             citation = m.cite(rule.paragraph)
-            hits.append(Hit(
-                INDIRECT, citation, rule.action, ev.field, ev.value, ev.matched, ev.score,
-                f"The registry lists {nested.name or nested.bic} as a nested user of this account and it is "
-                f"{_article(m.covered.term)} ({ev.because}); the payment does not name it, but {citation} requires "
-                f"investigating and preventing that access.",
-            ))
+            hits.append(
+                Hit(
+                    INDIRECT,
+                    citation,
+                    rule.action,
+                    ev.field,
+                    ev.value,
+                    ev.matched,
+                    ev.score,
+                    f"The registry lists {nested.name or nested.bic} as a nested user of this account and it is "
+                    f"{_article(m.covered.term)} ({ev.because}); the payment does not name it, but {citation} requires "
+                    f"investigating and preventing that access.",
+                )
+            )
     return hits, shown
 
 
