@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Set up everything the project needs on a machine with Python 3.11, then run it.
+#   bash ops/bootstrap.sh run    screen the sample payments (the main job on its embedded default)
+#   bash ops/bootstrap.sh test   lint, type-check and run the whole test suite
+#   bash ops/bootstrap.sh setup  only set up .venv
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+VENV="${VENV:-.venv}"
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+ensure_system_packages() {
+  # PyICU (transliteration, via normality) compiles against ICU: it needs libicu-dev and pkg-config.
+  if pkg-config --exists icu-uc 2>/dev/null; then return; fi
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing libicu-dev and pkg-config (needed to build PyICU)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libicu-dev pkg-config g++ >/dev/null
+  else
+    say "PyICU needs ICU headers: install libicu-dev and pkg-config (Debian/Ubuntu) or icu4c (Homebrew)"
+    exit 1
+  fi
+}
+
+setup() {
+  "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || {
+    say "Python 3.11 is required (found $("$PYTHON" --version 2>&1))"; exit 1; }
+  ensure_system_packages
+  local stamp="$VENV/.installed"
+  local want
+  want="$(cat pyproject.toml ops/constraints.txt | sha256sum | cut -d' ' -f1)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  say "creating $VENV and installing pinned dependencies"
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c ops/constraints.txt -e ".[dev]"
+  echo "$want" > "$stamp"
+}
+
+run() {
+  setup
+  say "screening ops/samples/payments.jsonl against ops/samples/registry.yaml"
+  "$VENV/bin/screener" screen --registry ops/samples/registry.yaml --input ops/samples/payments.jsonl \
+    | "$VENV/bin/python" -m ops.show_decisions
+}
+
+test_all() {
+  setup
+  say "ruff"
+  "$VENV/bin/ruff" check .
+  say "mypy --strict (rules, schemas)"
+  "$VENV/bin/mypy"
+  say "pytest"
+  "$VENV/bin/python" -m pytest "$@"
+}
+
+case "${1:-run}" in
+  setup) setup ;;
+  run) shift || true; run "$@" ;;
+  test) shift || true; test_all "$@" ;;
+  *) echo "usage: bash ops/bootstrap.sh [run|test|setup]" >&2; exit 2 ;;
+esac
