@@ -209,8 +209,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _register_extra_commands() -> None:
-    """Commands from other modules (the streaming service adds its own here)."""
+    """The streaming commands live in their own module; importing it registers them."""
+    import ops.stream_cli  # noqa: F401
 
 
-if __name__ == "__main__":
-    main()

@@ -124,7 +124,7 @@ def test_console_script_reads_stdin_and_writes_stdout():
         [
             sys.executable,
             "-m",
-            "ops.cli",
+            "ops",
             "screen",
             "--registry",
             str(REGISTRY),

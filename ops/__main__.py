@@ -1,0 +1,5 @@
+"""`python -m ops ...` is the `screener` command."""
+
+from ops.cli import main
+
+main()

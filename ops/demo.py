@@ -1,0 +1,106 @@
+"""`screener demo`: the whole service on the embedded broker, start to finish, then shut down."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from ops.broker import EmbeddedBroker, free_port
+
+
+def worker_env(bootstrap: str, web_port: int, data_dir: Path, **extra: str) -> dict[str, str]:
+    """Environment for a worker process on the embedded broker (short group timeouts)."""
+    env = dict(os.environ)
+    env.update({
+        "SCREENER_BOOTSTRAP_SERVERS": bootstrap,
+        "SCREENER_WEB_PORT": str(web_port),
+        "SCREENER_DATA_DIR": str(data_dir),
+        "SCREENER_SESSION_TIMEOUT_S": "6",
+        "SCREENER_LOG_LEVEL": "warning",
+    })
+    env.update(extra)
+    return env
+
+
+def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    log = log_path.open("ab")
+    return subprocess.Popen([sys.executable, "-m", "ops", "run"], env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_ready(web_port: int, proc: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the worker exited with code {proc.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/readyz", timeout=1) as resp:
+                if json.load(resp).get("ready"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"the worker was not ready within {timeout} s")
+
+
+def stop_worker(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> int:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+    return proc.returncode
+
+
+def run_demo(payments: Path, registry_file: Path, timeout: float) -> int:
+    from ops.kafka_commands import decoded_records, load_registry, produce_payments
+    from ops.show_decisions import main as show
+    from streams.settings import Settings
+    from streams.topics import ensure_topics
+
+    with tempfile.TemporaryDirectory(prefix="screener-demo-") as tmp, EmbeddedBroker(log_path=Path(tmp) / "broker.log") as broker:
+        say = lambda text: print(f"==> {text}", file=sys.stderr, flush=True)  # noqa: E731
+        say(f"embedded broker on {broker.bootstrap}")
+        settings = Settings(bootstrap_servers=broker.bootstrap)
+        ensure_topics(settings)
+        counts = load_registry(settings, registry_file)
+        say(f"registry loaded: {counts['accounts']} accounts, {counts['institutions']} institutions")
+        web_port = free_port()
+        worker = start_worker(worker_env(broker.bootstrap, web_port, Path(tmp) / "data"), Path(tmp) / "worker.log")
+        try:
+            wait_ready(web_port, worker)
+            say(f"worker ready (health, readiness, metrics on http://127.0.0.1:{web_port})")
+            with payments.open("rb") as source:
+                sent, _, errors = produce_payments(settings, source, None, raw=False)
+            if errors:
+                raise RuntimeError(errors[0])
+            say(f"produced {sent} payments; waiting for their decisions")
+            decisions: dict[str, Any] = {}
+            deadline = time.monotonic() + timeout
+            while len(decisions) < sent and time.monotonic() < deadline:
+                for record in decoded_records(settings, settings.topics.decisions, True, None, 1.0):
+                    decisions[record["payment_id"]] = record
+            order = [json.loads(line)["payment_id"] for line in payments.read_text().splitlines() if line.strip()]
+            lines = [json.dumps(decisions[p]) for p in order if p in decisions]
+            sys.stdin = __import__("io").StringIO("\n".join(lines))
+            show()
+            if len(decisions) < sent:
+                say(f"only {len(decisions)} of {sent} decisions arrived within {timeout} s")
+                return 1
+            return 0
+        except RuntimeError as exc:
+            say(f"demo failed: {exc}; worker log: {Path(tmp) / 'worker.log'}")
+            sys.stderr.write((Path(tmp) / "worker.log").read_text(errors="replace")[-3000:])
+            return 1
+        finally:
+            code = stop_worker(worker)
+            say(f"worker stopped (exit code {code}); broker stopping")

@@ -1,0 +1,118 @@
+"""What the Kafka operator commands do: publish payments and registry files, decode topics, verify
+the audit trail. The CLI (ops/stream_cli.py) parses arguments and calls these."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from rules.bic import parse_bic
+from schemas.codec import CodecError, RecordName
+from streams.kafka_io import Sender, tail
+from streams.serde import Serde
+from streams.settings import Settings
+from streams.topics import ensure_topics
+
+
+def record_name_for(settings: Settings, topic: str) -> RecordName | None:
+    """Which record a topic holds (None for the internal notice requests, which hold notices)."""
+    t = settings.topics
+    return {
+        t.payments: "Payment", t.decisions: "Decision", t.blocks: "Decision", t.alerts: "Alert",
+        t.notices: "Notice", t.notice_requests: "Notice", t.audit: "AuditRecord", t.dead_letter: "DeadLetter",
+        t.registry_accounts: "Account", t.registry_institutions: "RegistryInstitution",
+    }.get(topic)
+
+
+def produce_payments(settings: Settings, source: IO[bytes], topic: str | None, raw: bool) -> tuple[int, int, list[str]]:
+    """Publish payment events, keyed by payment_id: Avro unless raw; a line that is not a payment
+    event is published as it is, so that the service dead-letters it and nothing is lost.
+    Returns (published, sent as raw, delivery errors)."""
+    ensure_topics(settings)
+    serde = Serde(settings)
+    target = topic or settings.topics.payments
+    sender = Sender(settings)
+    raw_count = 0
+    for line in source:
+        data = line.rstrip(b"\r\n")
+        if not data.strip():
+            continue
+        key: bytes | None = None
+        value = data
+        try:
+            record = json.loads(data)
+            if isinstance(record, dict) and isinstance(record.get("payment_id"), str):
+                key = record["payment_id"].encode()
+                if not raw:
+                    value = serde.encode(target, "Payment", record)
+        except (json.JSONDecodeError, UnicodeDecodeError, CodecError):
+            value = data
+        if value is data:
+            raw_count += 1
+        sender.send(target, key, value)
+    sender.flush()
+    return sender.sent, raw_count, sender.errors
+
+
+def decoded_records(settings: Settings, topic: str, from_beginning: bool, count: int | None,
+                    timeout: float) -> Iterator[dict[str, Any]]:
+    """The records of one of our topics in their JSON form, with their position."""
+    name = record_name_for(settings, topic)
+    if name is None:
+        raise ValueError(f"{topic} is not one of the screener's topics")
+    serde = Serde(settings)
+    for msg in tail(settings, topic, from_beginning, count, timeout):
+        value = msg.value()
+        position = {"topic": msg.topic(), "partition": msg.partition(), "offset": msg.offset(),
+                    "key": msg.key().decode("utf-8", "replace") if msg.key() else None}
+        if value is None:
+            yield {"_position": position, "tombstone": True}
+            continue
+        try:
+            yield serde.decode(topic, name, value) | {"_position": position}
+        except CodecError as exc:
+            yield {"_position": position, "undecodable": str(exc)}
+
+
+def load_registry(settings: Settings, path: Path, delete_missing: bool = True) -> dict[str, int]:
+    """Publish a registry file: an upsert per record, a tombstone per key no longer in the file."""
+    from ops.screen_file import load_registry_file
+
+    registry = load_registry_file(path)
+    ensure_topics(settings)
+    serde = Serde(settings)
+    t = settings.topics
+    sender = Sender(settings)
+    accounts = {a.account_id: a for a in registry.accounts()}
+    institutions = {i.bic: i for i in registry.institutions()}
+    for account_id, account in accounts.items():
+        sender.send(t.registry_accounts, account_id.encode(),
+                    serde.encode(t.registry_accounts, "Account", account.model_dump(mode="json")))
+    for bic, record in institutions.items():
+        sender.send(t.registry_institutions, bic.encode(),
+                    serde.encode(t.registry_institutions, "RegistryInstitution", record.model_dump(mode="json")))
+    deleted = 0
+    if delete_missing:
+        for topic, keep in ((t.registry_accounts, set(accounts)), (t.registry_institutions, set(institutions))):
+            for key in _live_keys(settings, topic) - keep:
+                sender.send(topic, key.encode(), None)
+                deleted += 1
+    sender.flush()
+    if sender.errors:
+        raise RuntimeError("; ".join(sender.errors[:3]))
+    return {"accounts": len(accounts), "institutions": len(institutions), "tombstones": deleted}
+
+
+def _live_keys(settings: Settings, topic: str) -> set[str]:
+    live: set[str] = set()
+    for msg in tail(settings, topic, from_beginning=True, count=None, timeout=1.0):
+        key = msg.key().decode("utf-8", "replace") if msg.key() else ""
+        if topic == settings.topics.registry_institutions and key:
+            key = parse_bic(key).bic11
+        if msg.value() is None:
+            live.discard(key)
+        else:
+            live.add(key)
+    return live

@@ -1,0 +1,197 @@
+"""The streaming commands of the `screener` CLI: broker, run, config, produce, tail, registry, audit, demo."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ops.cli import UsageError, _load_rules, app
+
+Bootstrap = Annotated[str | None, typer.Option("--bootstrap-servers", "-b",
+                                                help="Kafka bootstrap servers (default: SCREENER_BOOTSTRAP_SERVERS).")]
+registry_app = typer.Typer(help="The correspondent-account registry on Kafka.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(registry_app, name="registry")
+app.add_typer(audit_app, name="audit")
+
+
+def settings_for(bootstrap: str | None = None, **overrides: Any) -> Any:
+    """The effective settings: environment (SCREENER_*), then flags."""
+    from pydantic import ValidationError
+
+    from streams.settings import Settings
+
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if bootstrap:
+        values["bootstrap_servers"] = bootstrap
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise UsageError(f"configuration: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
+
+
+def _kafka_errors() -> tuple[type[BaseException], ...]:
+    from confluent_kafka import KafkaException
+
+    from streams.topics import TopicError
+
+    return (KafkaException, TopicError, RuntimeError)
+
+
+@app.command()
+def broker(
+    port: Annotated[int, typer.Option("--port", help="Loopback port (0: a free one).")] = 9092,
+) -> None:
+    """Run the embedded Tansu broker in the foreground and print its bootstrap address."""
+    from ops.broker import BrokerError, EmbeddedBroker
+
+    try:
+        embedded = EmbeddedBroker(port=port).start()
+    except BrokerError as exc:
+        raise UsageError(str(exc)) from None
+    print(embedded.bootstrap, flush=True)
+    print(f"embedded broker ready: SCREENER_BOOTSTRAP_SERVERS={embedded.bootstrap} (Ctrl-C stops it)", file=sys.stderr)
+
+    def stop(*_: object) -> None:
+        embedded.stop()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        embedded.wait()
+    except KeyboardInterrupt:
+        embedded.stop()
+
+
+@app.command()
+def run(
+    bootstrap: Bootstrap = None,
+    web_port: Annotated[int | None, typer.Option("--web-port", help="Health, readiness and metrics port.")] = None,
+    rules_dir: Annotated[Path | None, typer.Option("--rules")] = None,
+    sanctions: Annotated[Path | None, typer.Option("--sanctions")] = None,
+    ownership: Annotated[Path | None, typer.Option("--ownership")] = None,
+) -> None:
+    """Run the screening worker (Faust) until SIGTERM."""
+    from streams.worker import run as run_worker
+
+    settings = settings_for(bootstrap, web_port=web_port, rules_dir=rules_dir, sanctions=sanctions, ownership=ownership)
+    rules = _load_rules(settings.rules_dir, settings.sanctions, settings.ownership)
+    try:
+        run_worker(settings, rules)
+    except _kafka_errors() as exc:
+        raise UsageError(f"cannot start the worker: {exc}") from None
+
+
+@app.command()
+def config(bootstrap: Bootstrap = None) -> None:
+    """Print the effective configuration, secrets masked."""
+    print(json.dumps(settings_for(bootstrap).masked(), indent=2, default=str))
+
+
+@app.command()
+def produce(
+    input_file: Annotated[Path, typer.Argument(help="Payment events, JSON Lines ('-': stdin).")],
+    topic: Annotated[str | None, typer.Option("--topic", help="Target topic (default: payments).")] = None,
+    raw: Annotated[bool, typer.Option("--raw", help="Send each line as it is (JSON) instead of Avro.")] = False,
+    bootstrap: Bootstrap = None,
+) -> None:
+    """Publish payment events, keyed by payment_id."""
+    from ops.kafka_commands import produce_payments
+
+    settings = settings_for(bootstrap)
+    if str(input_file) != "-" and not input_file.is_file():
+        raise UsageError(f"cannot read input {input_file}: no such file")
+    try:
+        with (sys.stdin.buffer if str(input_file) == "-" else input_file.open("rb")) as source:
+            sent, raw_count, errors = produce_payments(settings, source, topic, raw)
+    except _kafka_errors() as exc:
+        raise UsageError(f"cannot produce: {exc}") from None
+    print(f"published {sent} records to {topic or settings.topics.payments}"
+          + (f" ({raw_count} as they were, not valid payment events)" if raw_count and not raw else ""), file=sys.stderr)
+    if errors:
+        raise UsageError(f"{len(errors)} records were not delivered: {errors[0]}")
+
+
+@app.command("tail")
+def tail_topic(
+    topic: Annotated[str, typer.Argument(help="One of the screener's topics, e.g. screening.decisions.")],
+    from_beginning: Annotated[bool, typer.Option("--from-beginning", help="Read from the first record.")] = False,
+    count: Annotated[int | None, typer.Option("--count", help="Stop after this many records.")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Stop after this many idle seconds.")] = 10.0,
+    with_position: Annotated[bool, typer.Option("--position", help="Keep topic/partition/offset in each line.")] = False,
+    bootstrap: Bootstrap = None,
+) -> None:
+    """Decode one of our topics and print its records as JSON lines."""
+    from ops.kafka_commands import decoded_records
+
+    settings = settings_for(bootstrap)
+    try:
+        for record in decoded_records(settings, topic, from_beginning, count, timeout):
+            if not with_position:
+                record.pop("_position", None)
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    except _kafka_errors() as exc:
+        raise UsageError(f"cannot read {topic}: {exc}") from None
+
+
+@registry_app.command("load")
+def registry_load(
+    registry_file: Annotated[Path, typer.Argument(help="Registry file, JSON or YAML (SPEC 1.2).")],
+    keep_missing: Annotated[bool, typer.Option("--keep-missing", help="Do not tombstone keys absent from the file.")] = False,
+    bootstrap: Bootstrap = None,
+) -> None:
+    """Publish a registry file: upserts, and tombstones for keys the file no longer holds."""
+    from ops.kafka_commands import load_registry
+    from ops.screen_file import InputError
+
+    settings = settings_for(bootstrap)
+    try:
+        counts = load_registry(settings, registry_file, delete_missing=not keep_missing)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    except _kafka_errors() as exc:
+        raise UsageError(f"cannot publish the registry: {exc}") from None
+    print(f"registry published: {counts['accounts']} accounts, {counts['institutions']} institutions, "
+          f"{counts['tombstones']} tombstones", file=sys.stderr)
+
+
+@audit_app.command("verify")
+def audit_verify(bootstrap: Bootstrap = None) -> None:
+    """Read the audit topic and report the first broken link of any chain (exit 1 if one is found)."""
+    from streams.audit import verify
+    from streams.serde import Serde
+
+    settings = settings_for(bootstrap)
+    try:
+        report = verify(settings, Serde(settings))
+    except _kafka_errors() as exc:
+        raise UsageError(f"cannot read the audit topic: {exc}") from None
+    chains = ", ".join(f"{settings.topics.audit}/{p}: {n}" for p, n in sorted(report.chains.items()))
+    if report.first_break is None:
+        print(f"audit trail intact: {report.records} records in {len(report.chains)} chains ({chains})")
+        return
+    b = report.first_break
+    print(f"audit trail BROKEN at {settings.topics.audit}/{b.partition} offset {b.offset} ({b.audit_id}): {b.problem}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    payments: Annotated[Path, typer.Option("--payments")] = Path(__file__).parent / "samples" / "payments.jsonl",
+    registry_file: Annotated[Path, typer.Option("--registry")] = Path(__file__).parent / "samples" / "registry.yaml",
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for all decisions.")] = 120.0,
+) -> None:
+    """Embedded broker + worker: load the sample registry, produce the sample payments, show the decisions."""
+    from ops.demo import run_demo
+
+    code = run_demo(payments, registry_file, timeout)
+    if code:
+        raise typer.Exit(code)

@@ -1,0 +1,291 @@
+"""The Faust service: the registry table, the screen agent, the notices agent, health and metrics.
+
+Flow (ARCHITECTURE.md): payments -> screen agent -> decisions, blocks, alerts, notice requests,
+audit, dead-letter; notice requests (by account) -> notices agent -> notices (once per account
+and section); registry topics -> registry agent -> registry global tables, read by every worker.
+The agents move bytes; every decision is rules.engine.screen's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from rules import Registry, RegistryError, RuleSet
+from schemas.codec import CodecError
+from streams.audit import AuditChains
+from streams.logs import get_logger
+from streams.metrics import Metrics
+from streams.processing import (
+    NoticeProcessor,
+    Out,
+    PaymentProcessor,
+    RegistryProcessor,
+    Source,
+    apply_registry_change,
+)
+from streams.serde import Serde
+from streams.settings import Settings
+from streams.topics import audit_partition_for_registry
+
+log = get_logger("screener.stream")
+
+
+@dataclass
+class State:
+    """What the worker knows about itself: readiness and the batch in hand."""
+
+    registry_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+    draining: bool = False
+    registry_progress: dict[str, int] = field(default_factory=dict)
+
+
+def _source(event: Any) -> Source:
+    msg = event.message
+    return Source(msg.topic, msg.partition, msg.offset, msg.key, msg.value, msg.timestamp)
+
+
+class Screener:
+    """The Faust app and everything its agents share."""
+
+    def __init__(self, settings: Settings, rules: RuleSet, logging_config: dict[str, Any] | None = None) -> None:
+        self.settings = settings
+        self.rules = rules
+        self.registry = Registry()
+        self.serde = Serde(settings)
+        self.audit = AuditChains(settings, self.serde)
+        self.metrics = Metrics()
+        self.state = State()
+        self.state.idle.set()
+        self._processed: dict[int, int] = {}
+        t = settings.topics
+        self.app = faust.App(
+            settings.app_id,
+            broker=settings.broker_url,
+            broker_credentials=settings.faust_security(),
+            store=settings.table_store,
+            topic_partitions=settings.partitions,
+            topic_replication_factor=settings.replication_factor,
+            processing_guarantee=settings.processing_guarantee,
+            broker_session_timeout=settings.session_timeout_s,
+            broker_heartbeat_interval=max(1.0, settings.session_timeout_s / 5),
+            broker_commit_interval=settings.commit_interval_s,
+            consumer_auto_offset_reset="earliest",
+            producer_acks=-1,
+            stream_buffer_maxsize=max(4096, settings.batch_size * 4),
+            web_port=settings.web_port,
+            web_bind=settings.web_host,
+            web_host=settings.web_host,
+            datadir=str(settings.data_dir),
+            logging_config=logging_config,
+        )
+        raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+        self.payments_topic = self.app.topic(t.payments, **raw)
+        self.notice_requests_topic = self.app.topic(t.notice_requests, **raw)
+        self.registry_topic = self.app.topic(t.registry_accounts, t.registry_institutions, **raw)
+        # payment_id -> {input digest, decision}: a payment seen again gets its first decision back.
+        self.decided = self.app.Table("decided", key_type=str, value_type=str, use_partitioner=True)
+        # "account|section" -> notice_id: a notice goes out once (SPEC 2.4), across restarts.
+        self.notices_sent = self.app.Table("notices-sent", key_type=str, value_type=str)
+        # The registry, replicated to every worker; values are the records' bytes in base64.
+        self.registry_tables = {
+            t.registry_accounts: self.app.GlobalTable("registry-accounts", key_type=str, value_type=str,
+                                                      partitions=1, recovery_buffer_size=1),
+            t.registry_institutions: self.app.GlobalTable("registry-institutions", key_type=str, value_type=str,
+                                                          partitions=1, recovery_buffer_size=1),
+        }
+        for topic, table in self.registry_tables.items():
+            self._follow_changelog(topic, table)
+        self.payments = PaymentProcessor(settings, self.serde, self.audit, rules, self.registry, self.decided)
+        self.notices = NoticeProcessor(settings, self.serde, self.audit)
+        self.registry_chain = audit_partition_for_registry(settings)
+        self.registry_changes = RegistryProcessor(settings, self.serde, self.audit, self.registry, self.registry_chain)
+        self._define_agents()
+        self._define_web()
+        self.app.on_partitions_revoked.connect(self._on_revoked)
+        self.app.on_partitions_assigned.connect(self._on_assigned)
+
+    # -- the registry table ---------------------------------------------------------------
+
+    def _follow_changelog(self, topic: str, table: Any) -> None:
+        """Apply every changelog record other workers write to this worker's registry view."""
+        original = table.apply_changelog_batch
+
+        def apply(batch: Any) -> None:
+            events = list(batch)
+            original(events)
+            for event in events:
+                key, value = event.key, event.value
+                try:
+                    apply_registry_change(self.registry, self.serde, self.settings, topic,
+                                          str(key).encode(), base64.b64decode(value) if value else None)
+                except (CodecError, RegistryError, ValueError) as exc:
+                    log.error("registry changelog record not applied", topic=topic, error=str(exc))
+
+        table.apply_changelog_batch = apply
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    async def _send(self, out: Out) -> Any:
+        return await self.app.producer.send(out.topic, out.key, out.value, out.partition, None, None)
+
+    async def _ensure_tips(self, partitions: set[int]) -> None:
+        loop = asyncio.get_running_loop()
+        for partition in sorted(partitions):
+            if not self.audit.known(partition):
+                await loop.run_in_executor(None, self.audit.recover, partition)
+
+    async def _on_revoked(self, sender: Any, revoked: Any, **_: Any) -> None:
+        self.audit.forget()
+
+    async def _on_assigned(self, sender: Any, assigned: Any, **_: Any) -> None:
+        self.audit.forget()
+
+    def ready(self) -> bool:
+        assigned = bool(self.app.consumer.assignment()) if self.app.consumer else False
+        return self.state.registry_ready.is_set() and assigned
+
+    # -- agents -----------------------------------------------------------------------------
+
+    def _define_agents(self) -> None:
+        app, settings = self.app, self.settings
+
+        @app.agent(self.registry_topic, name="registry")
+        async def registry_agent(stream: Any) -> None:
+            async for event in stream.events():
+                src = _source(event)
+                await self._ensure_tips({self.registry_chain})
+                outcome = self.registry_changes.process(src, self.rules.version)
+                if not outcome.dead_letter:
+                    table = self.registry_tables[src.topic]
+                    key = (src.key or b"").decode("utf-8", errors="replace")
+                    if src.value is None:
+                        table.pop(key, None)
+                    else:
+                        table[key] = base64.b64encode(src.value).decode("ascii")
+                    self.metrics.registry_changes.labels(src.topic).inc()
+                else:
+                    self.metrics.dead_letters.labels(src.topic).inc()
+                    log.warning("registry record dead-lettered", position=src.position)
+                for out in outcome.outputs:
+                    await self._send(out)
+                self.state.registry_progress[src.topic] = src.offset + 1
+
+        @app.agent(self.payments_topic, name="screen")
+        async def screen_agent(stream: Any) -> None:
+            async for events in stream.take_events(settings.batch_size, within=settings.batch_wait_s):
+                await self.state.registry_ready.wait()
+                if self.state.draining:
+                    # Shutting down: leave these unacknowledged; they are screened after restart.
+                    await asyncio.sleep(3600)
+                self.state.idle.clear()
+                try:
+                    await self._screen_batch(events)
+                finally:
+                    self.state.idle.set()
+
+        @app.agent(self.notice_requests_topic, name="notices")
+        async def notices_agent(stream: Any) -> None:
+            async for event in stream.events():
+                src = _source(event)
+                await self._ensure_tips({src.partition})
+                outcome = self.notices.process(src, self.notices_sent, self.registry.version)
+                if outcome.dead_letter:
+                    self.metrics.dead_letters.labels(src.topic).inc()
+                futures = [await self._send(out) for out in outcome.outputs]
+                if outcome.remember is not None:
+                    # Wait for the notice to be on the broker before remembering it was sent.
+                    for fut in futures:
+                        await fut
+                    key, notice_id, section = outcome.remember
+                    self.notices_sent[key] = notice_id
+                    self.metrics.notices.labels(section).inc()
+                    log.info("notice emitted", notice_id=notice_id, section=section)
+
+        @app.task
+        async def watch_registry() -> None:
+            await self._wait_for_registry()
+
+        @app.timer(interval=5.0)
+        async def report_lag() -> None:
+            consumer = app.consumer
+            for tp in consumer.assignment():
+                if tp.topic != settings.topics.payments:
+                    continue
+                high = consumer.highwater(tp)
+                done = self._processed.get(tp.partition)
+                if high is not None and done is not None:
+                    self.metrics.lag.labels(str(tp.partition)).set(max(0, high - done))
+            self.metrics.ready.set(1 if self.ready() else 0)
+
+    async def _screen_batch(self, events: list[Any]) -> None:
+        sources = [_source(e) for e in events]
+        await self._ensure_tips({s.partition for s in sources})
+        outs: list[Out] = []
+        now = time.time()
+        self.metrics.batch_size.observe(len(sources))
+        for src in sources:
+            started = time.perf_counter()
+            outcome = self.payments.process(src)
+            self.metrics.latency.observe(time.perf_counter() - started)
+            outs.extend(outcome.outputs)
+            if outcome.dead_letter:
+                self.metrics.dead_letters.labels(src.topic).inc()
+                log.warning("payment dead-lettered", position=src.position)
+            else:
+                self.metrics.screened.labels(outcome.decision or "unknown").inc()
+                if outcome.replayed:
+                    self.metrics.replayed.inc()
+            self._processed[src.partition] = src.offset + 1
+        for out in outs:
+            await self._send(out)
+        for src in sources:
+            self.metrics.e2e.observe(max(0.0, now - src.timestamp))
+
+    async def _wait_for_registry(self) -> None:
+        """Hold screening until the registry has caught up with what was on its topics at start."""
+        from streams.kafka_io import committed_offsets, end_offsets
+
+        loop = asyncio.get_running_loop()
+        topics = [self.settings.topics.registry_accounts, self.settings.topics.registry_institutions]
+        targets = await loop.run_in_executor(None, end_offsets, self.settings, topics)
+        while True:
+            committed = await loop.run_in_executor(None, committed_offsets, self.settings, self.settings.app_id, topics)
+            behind = {
+                topic: target
+                for topic, target in targets.items()
+                if max(committed.get(topic, 0), self.state.registry_progress.get(topic, 0)) < target
+            }
+            if not behind:
+                self.state.registry_ready.set()
+                log.info("registry loaded", accounts=len(self.registry.accounts()),
+                         institutions=len(self.registry.institutions()), registry_version=self.registry.version)
+                return
+            await asyncio.sleep(0.2)
+
+    # -- web: liveness, readiness, metrics ------------------------------------------------
+
+    def _define_web(self) -> None:
+        app = self.app
+
+        @app.page("/healthz")
+        async def healthz(web: Any, request: Any) -> Any:
+            return web.json({"status": "alive"})
+
+        @app.page("/readyz")
+        async def readyz(web: Any, request: Any) -> Any:
+            ready = self.ready()
+            body = {"ready": ready, "registry_loaded": self.state.registry_ready.is_set(),
+                    "registry_version": self.registry.version, "rules_version": self.rules.version}
+            return web.json(body, status=200 if ready else 503)
+
+        @app.page("/metrics")
+        async def metrics(web: Any, request: Any) -> Any:
+            return web.bytes(generate_latest(self.metrics.registry), content_type=CONTENT_TYPE_LATEST.split(";")[0])

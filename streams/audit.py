@@ -1,0 +1,204 @@
+"""The audit trail (SPEC 2.5): append-only records, hash-chained per audit partition.
+
+Each record carries its chain, sequence number, the previous record's hash and its own hash
+(sha256 over every other field), so a removed, reordered or altered record breaks the chain.
+One worker writes each chain (the owner of the matching payments partition, or, for the registry
+chain, of the registry topics). On every (re)assignment the writer reads the chain's tip from the
+topic itself, so a replay after a crash extends the chain instead of forking it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+from schemas.codec import CodecError
+from streams.serde import Serde
+from streams.settings import Settings
+
+GENESIS = "0" * 64
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def record_hash(record: dict[str, Any]) -> str:
+    """sha256 over every field but `hash`, in canonical JSON."""
+    return digest(canonical({k: v for k, v in record.items() if k != "hash"}).encode())
+
+
+@dataclass
+class Tip:
+    sequence: int
+    last_hash: str
+
+
+class AuditChains:
+    """The chains this worker writes: their tips, and the records that extend them."""
+
+    def __init__(self, settings: Settings, serde: Serde) -> None:
+        self._settings = settings
+        self._serde = serde
+        self._tips: dict[int, Tip] = {}
+
+    def forget(self) -> None:
+        """Drop every tip (on rebalance): the next append re-reads it from the topic."""
+        self._tips.clear()
+
+    def known(self, partition: int) -> bool:
+        return partition in self._tips
+
+    def recover(self, partition: int) -> None:
+        """Read the chain's last record from the audit topic (blocking; run it in an executor)."""
+        last = read_last_record(self._settings, self._serde, partition)
+        if last is None:
+            self._tips[partition] = Tip(0, GENESIS)
+        else:
+            self._tips[partition] = Tip(int(last["sequence"]) + 1, str(last["hash"]))
+
+    def append(
+        self,
+        partition: int,
+        *,
+        kind: str,
+        subject_id: str,
+        input_digest: str,
+        rules_version: str,
+        registry_version: str,
+        recorded_at: str,
+        body: dict[str, Any],
+    ) -> tuple[bytes, bytes]:
+        """The next record of a chain as (key, value) bytes; the tip moves on at once."""
+        tip = self._tips[partition]
+        chain = f"{self._settings.topics.audit}/{partition}"
+        record: dict[str, Any] = {
+            "audit_id": f"{chain}:{tip.sequence}",
+            "kind": kind,
+            "subject_id": subject_id,
+            "chain": chain,
+            "sequence": tip.sequence,
+            "prev_hash": tip.last_hash,
+            "hash": "",
+            "input_digest": input_digest,
+            "rules_version": rules_version,
+            "registry_version": registry_version,
+            "recorded_at": recorded_at,
+            "body": canonical(body),
+        }
+        record["hash"] = record_hash(record)
+        value = self._serde.encode(self._settings.topics.audit, "AuditRecord", record)
+        self._tips[partition] = Tip(tip.sequence + 1, record["hash"])
+        return chain.encode(), value
+
+
+def _consumer(settings: Settings) -> Consumer:
+    conf = settings.kafka_config() | {
+        "group.id": f"{settings.app_id}-audit-reader",
+        "enable.auto.commit": False,
+        "enable.partition.eof": True,
+    }
+    return Consumer(conf)
+
+
+def read_last_record(settings: Settings, serde: Serde, partition: int) -> dict[str, Any] | None:
+    """The last record of one audit partition, or None when it is empty."""
+    consumer = _consumer(settings)
+    try:
+        tp = TopicPartition(settings.topics.audit, partition)
+        low, high = consumer.get_watermark_offsets(tp, timeout=10)
+        if high <= low:
+            return None
+        consumer.assign([TopicPartition(settings.topics.audit, partition, high - 1)])
+        while True:
+            msg = consumer.poll(10)
+            if msg is None:
+                raise RuntimeError(f"audit partition {partition}: no record at offset {high - 1} within 10 s")
+            if msg.error():
+                continue
+            return serde.decode(settings.topics.audit, "AuditRecord", msg.value())
+    finally:
+        consumer.close()
+
+
+@dataclass
+class Break:
+    partition: int
+    offset: int
+    audit_id: str
+    problem: str
+
+
+@dataclass
+class VerifyReport:
+    records: int
+    chains: dict[int, int]
+    first_break: Break | None
+
+
+def iter_partition(settings: Settings, partition: int) -> Iterator[tuple[int, bytes | None]]:
+    """(offset, value) of every record in one audit partition, up to its end when read began."""
+    consumer = _consumer(settings)
+    try:
+        tp = TopicPartition(settings.topics.audit, partition)
+        low, high = consumer.get_watermark_offsets(tp, timeout=10)
+        if high <= low:
+            return
+        consumer.assign([TopicPartition(settings.topics.audit, partition, OFFSET_BEGINNING)])
+        while True:
+            msg = consumer.poll(10)
+            if msg is None:
+                raise RuntimeError(f"audit partition {partition}: read stalled before offset {high}")
+            if msg.error():
+                if msg.error().code() == -191:  # partition EOF
+                    if msg.offset() >= high - 1 or msg.offset() < 0:
+                        return
+                continue
+            yield msg.offset(), msg.value()
+            if msg.offset() >= high - 1:
+                return
+    finally:
+        consumer.close()
+
+
+def verify(settings: Settings, serde: Serde) -> VerifyReport:
+    """Read every audit partition from the beginning and report the first broken link."""
+    from confluent_kafka.admin import AdminClient
+
+    meta = AdminClient(settings.kafka_config()).list_topics(settings.topics.audit, timeout=10)
+    topic = meta.topics.get(settings.topics.audit)
+    if topic is None or topic.error is not None:
+        raise RuntimeError(f"audit topic {settings.topics.audit} not found")
+    total = 0
+    chains: dict[int, int] = {}
+    for partition in sorted(topic.partitions):
+        expected_seq, prev = 0, GENESIS
+        for offset, value in iter_partition(settings, partition):
+            total += 1
+            try:
+                rec = serde.decode(settings.topics.audit, "AuditRecord", value)
+            except CodecError as exc:
+                return VerifyReport(total, chains, Break(partition, offset, "?", f"unreadable record: {exc}"))
+            problem = None
+            if rec["sequence"] != expected_seq:
+                problem = f"sequence {rec['sequence']}, expected {expected_seq} (a record is missing or repeated)"
+            elif rec["prev_hash"] != prev:
+                problem = "prev_hash does not match the previous record's hash"
+            elif record_hash(rec) != rec["hash"]:
+                problem = "hash does not match the record's content (altered)"
+            elif rec["chain"] != f"{settings.topics.audit}/{partition}":
+                problem = f"record of chain {rec['chain']} in partition {partition}"
+            if problem:
+                return VerifyReport(total, chains, Break(partition, offset, rec["audit_id"], problem))
+            expected_seq, prev = expected_seq + 1, rec["hash"]
+        chains[partition] = expected_seq
+    return VerifyReport(total, chains, None)

@@ -1,0 +1,100 @@
+"""Plain Kafka reads and writes with confluent-kafka: offsets, producing, tailing.
+
+Used by the operator commands and by the worker for what Faust does not offer (watermarks of
+topics it does not own, committed offsets of its own group).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, Producer, TopicPartition
+
+from streams.settings import Settings
+
+
+def _partitions(consumer: Consumer, topic: str) -> list[int]:
+    meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+    if meta is None or meta.error is not None:
+        raise RuntimeError(f"topic {topic} not found")
+    return sorted(meta.partitions)
+
+
+def end_offsets(settings: Settings, topics: Iterable[str]) -> dict[str, int]:
+    """The high watermark of each one-partition topic (the registry topics)."""
+    consumer = Consumer(settings.kafka_config() | {"group.id": f"{settings.app_id}-offsets"})
+    try:
+        out = {}
+        for topic in topics:
+            out[topic] = sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                             for p in _partitions(consumer, topic))
+        return out
+    finally:
+        consumer.close()
+
+
+def committed_offsets(settings: Settings, group: str, topics: Iterable[str]) -> dict[str, int]:
+    """The group's committed offset on each one-partition topic (0 when none)."""
+    consumer = Consumer(settings.kafka_config() | {"group.id": group, "enable.auto.commit": False})
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in _partitions(consumer, t)]
+        out: dict[str, int] = {}
+        for tp in consumer.committed(tps, timeout=10):
+            out[tp.topic] = out.get(tp.topic, 0) + max(tp.offset, 0)
+        return out
+    finally:
+        consumer.close()
+
+
+class Sender:
+    """A producer that fails loudly: every delivery error is collected and reported."""
+
+    def __init__(self, settings: Settings, **extra: Any) -> None:
+        self.errors: list[str] = []
+        self.sent = 0
+        self._producer = Producer(settings.kafka_config() | {"enable.idempotence": True, "linger.ms": 5} | extra)
+
+    def _on_delivery(self, err: KafkaError | None, msg: Any) -> None:
+        if err is not None:
+            self.errors.append(f"{msg.topic()}: {err}")
+        else:
+            self.sent += 1
+
+    def send(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None = None) -> None:
+        kwargs: dict[str, Any] = {"key": key, "value": value, "on_delivery": self._on_delivery}
+        if partition is not None:
+            kwargs["partition"] = partition
+        while True:
+            try:
+                self._producer.produce(topic, **kwargs)
+                break
+            except BufferError:
+                self._producer.poll(0.1)
+        self._producer.poll(0)
+
+    def flush(self, timeout: float = 30.0) -> None:
+        remaining = self._producer.flush(timeout)
+        if remaining:
+            self.errors.append(f"{remaining} records not delivered within {timeout} s")
+
+
+def tail(settings: Settings, topic: str, from_beginning: bool, count: int | None, timeout: float) -> Iterator[Any]:
+    """Messages of a topic, from the beginning or from now, until count or timeout idle seconds."""
+    consumer = Consumer(settings.kafka_config() | {"group.id": f"{settings.app_id}-tail", "enable.auto.commit": False})
+    try:
+        start = OFFSET_BEGINNING if from_beginning else OFFSET_END
+        consumer.assign([TopicPartition(topic, p, start) for p in _partitions(consumer, topic)])
+        seen = 0
+        while count is None or seen < count:
+            msg = consumer.poll(timeout)
+            if msg is None:
+                return
+            if msg.error():
+                if msg.error().code() == KafkaError._PARTITION_EOF:
+                    continue
+                raise RuntimeError(str(msg.error()))
+            seen += 1
+            yield msg
+    finally:
+        consumer.close()

@@ -1,0 +1,217 @@
+"""What each agent does with one record, without Faust: decode, call the engine, shape outputs.
+
+Nothing here decides: the decision is rules.engine.screen's; this module turns bytes into a
+payment, a decision into the records of SPEC 1.3, and anything unreadable into a dead-letter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from rules import PaymentError, Registry, RegistryError, RuleSet, parse_payment, screen
+from rules.registry import parse_account, parse_institution
+from schemas.codec import CodecError
+from streams.audit import AuditChains, canonical, digest
+from streams.outputs import alert_record, dead_letter_record, notice_records
+from streams.serde import Serde
+from streams.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a record came from."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    timestamp: float
+
+    @property
+    def instant(self) -> datetime:
+        """The record's timestamp: the same on every redelivery, so decisions repeat exactly."""
+        return datetime.fromtimestamp(round(self.timestamp, 3), UTC)
+
+    @property
+    def position(self) -> str:
+        return f"{self.topic}/{self.partition}/{self.offset}"
+
+
+@dataclass(frozen=True, slots=True)
+class Out:
+    """A record to send."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    partition: int | None = None
+
+
+@dataclass
+class Outcome:
+    outputs: list[Out]
+    decision: str | None = None
+    dead_letter: bool = False
+    replayed: bool = False
+    # (table key, value, section) the notices agent records once the notice is on the broker.
+    remember: tuple[str, str, str] | None = None
+
+
+class Processor:
+    """Shared by the agents: settings, codec, audit chains."""
+
+    def __init__(self, settings: Settings, serde: Serde, audit: AuditChains) -> None:
+        self.settings = settings
+        self.serde = serde
+        self.audit = audit
+        self.topics = settings.topics
+
+    def dead_letter(self, src: Source, error: str, chain: int, versions: tuple[str, str]) -> list[Out]:
+        record = dead_letter_record(error, src.value, src.topic, src.partition, src.offset, src.instant.isoformat())
+        value = self.serde.encode(self.topics.dead_letter, "DeadLetter", record)
+        audit_key, audit_value = self.audit.append(
+            chain, kind="dead_letter", subject_id=src.position, input_digest=digest(src.value or b""),
+            rules_version=versions[0], registry_version=versions[1], recorded_at=src.instant.isoformat(),
+            body={k: v for k, v in record.items() if k != "original_base64"} | {"original_sha256": digest(src.value or b"")},
+        )
+        return [Out(self.topics.dead_letter, src.position.encode(), value),
+                Out(self.topics.audit, audit_key, audit_value, chain)]
+
+
+class PaymentProcessor(Processor):
+    """The screen agent's work for one payment record."""
+
+    def __init__(self, settings: Settings, serde: Serde, audit: AuditChains, rules: RuleSet,
+                 registry: Registry, decided: MutableMapping[str, str]) -> None:
+        super().__init__(settings, serde, audit)
+        self.rules = rules
+        self.registry = registry
+        self.decided = decided
+
+    def process(self, src: Source) -> Outcome:
+        versions = (self.rules.version, self.registry.version)
+        raw = src.value or b""
+        try:
+            payment = parse_payment(raw if raw.lstrip()[:1] == b"{" else self.serde.decode(src.topic, "Payment", raw))
+        except (CodecError, PaymentError) as exc:
+            return Outcome(self.dead_letter(src, str(exc), src.partition, versions), dead_letter=True)
+        input_digest = digest(raw)
+        prior_text = self.decided.get(payment.payment_id)
+        replayed = False
+        if prior_text is not None:
+            prior = json.loads(prior_text)
+            if prior["input_digest"] != input_digest:
+                return Outcome(self.dead_letter(
+                    src, f"payment_id {payment.payment_id!r} was already screened with different content "
+                    f"(first input sha256 {prior['input_digest'][:16]}...); the first decision stands", src.partition,
+                    versions), dead_letter=True)
+            decision = prior["decision"]
+            replayed = True
+        else:
+            decision = screen(payment, self.registry, self.rules, src.instant).to_dict()
+            self.decided[payment.payment_id] = canonical({"input_digest": input_digest, "decision": decision})
+        return Outcome(self._outputs(src, decision, input_digest), decision["decision"], replayed=replayed)
+
+    def _outputs(self, src: Source, decision: dict[str, Any], input_digest: str) -> list[Out]:
+        t, key = self.topics, decision["payment_id"].encode()
+        encoded = self.serde.encode(t.decisions, "Decision", decision)
+        outs = [Out(t.decisions, key, encoded)]
+        if decision["decision"] == "block":
+            outs.append(Out(t.blocks, key, self.serde.encode(t.blocks, "Decision", decision)))
+        alert = alert_record(decision, self.settings.alert_severity)
+        if alert is not None:
+            outs.append(Out(t.alerts, key, self.serde.encode(t.alerts, "Alert", alert)))
+        for notice in notice_records(decision):
+            outs.append(Out(t.notice_requests, notice["account_id"].encode(),
+                            self.serde.encode(t.notice_requests, "Notice", notice)))
+        audit_key, audit_value = self.audit.append(
+            src.partition, kind="decision", subject_id=decision["payment_id"], input_digest=input_digest,
+            rules_version=decision["rules_version"], registry_version=decision["registry_version"],
+            recorded_at=decision["screened_at"], body=decision,
+        )
+        outs.append(Out(t.audit, audit_key, audit_value, src.partition))
+        return outs
+
+
+class NoticeProcessor(Processor):
+    """The notices agent's work: emit a notice the first time an (account, section) needs one."""
+
+    def process(self, src: Source, sent: MutableMapping[str, str], registry_version: str) -> Outcome:
+        try:
+            notice = self.serde.decode(src.topic, "Notice", src.value)
+        except CodecError as exc:
+            return Outcome(self.dead_letter(src, str(exc), src.partition, ("", registry_version)), dead_letter=True)
+        key = f"{notice['account_id']}|{notice['section']}"
+        if key in sent:
+            return Outcome([])
+        audit_key, audit_value = self.audit.append(
+            src.partition, kind="notice", subject_id=notice["notice_id"], input_digest=digest(src.value or b""),
+            rules_version=notice["rules_version"], registry_version=registry_version,
+            recorded_at=notice["issued_at"], body=notice,
+        )
+        # The notice is sent before the table remembers it: a crash in between repeats the same
+        # notice (same id, same bytes), never loses it.
+        outs = [Out(self.topics.notices, notice["account_id"].encode(), src.value or b""),
+                Out(self.topics.audit, audit_key, audit_value, src.partition)]
+        return Outcome(outs, remember=(key, notice["notice_id"], notice["section"]))
+
+
+def apply_registry_change(registry: Registry, serde: Serde, settings: Settings, topic: str,
+                          key: bytes | None, value: bytes | None) -> dict[str, Any]:
+    """Apply one registry record (upsert, or tombstone when value is None); return what changed.
+
+    Raises CodecError or RegistryError for a record that cannot be applied.
+    """
+    t = settings.topics
+    if topic not in (t.registry_accounts, t.registry_institutions):
+        raise RegistryError(f"not a registry topic: {topic}")
+    is_account = topic == t.registry_accounts
+    if not key:
+        raise RegistryError("a registry record needs a key (account_id or bic)")
+    key_text = key.decode("utf-8", errors="replace")
+    if value is None:
+        if is_account:
+            registry.delete_account(key_text)
+        else:
+            registry.delete_institution(key_text)
+        return {"topic": topic, "key": key_text, "op": "delete"}
+    if is_account:
+        account = parse_account(serde.decode(topic, "Account", value))
+        if account.account_id != key_text:
+            raise RegistryError(f"key {key_text!r} is not the record's account_id {account.account_id!r}")
+        registry.put_account(account)
+        return {"topic": topic, "key": key_text, "op": "upsert", "value": account.model_dump(mode="json")}
+    record = parse_institution(serde.decode(topic, "RegistryInstitution", value))
+    from rules.bic import parse_bic
+
+    if parse_bic(key_text).bic11 != record.bic:
+        raise RegistryError(f"key {key_text!r} is not the record's bic {record.bic!r}")
+    registry.put_institution(record)
+    return {"topic": topic, "key": key_text, "op": "upsert", "value": record.model_dump(mode="json")}
+
+
+class RegistryProcessor(Processor):
+    """The registry agent's work: validate and apply a change, and audit it on the registry chain."""
+
+    def __init__(self, settings: Settings, serde: Serde, audit: AuditChains, registry: Registry, chain: int) -> None:
+        super().__init__(settings, serde, audit)
+        self.registry = registry
+        self.chain = chain
+
+    def process(self, src: Source, rules_version: str) -> Outcome:
+        try:
+            change = apply_registry_change(self.registry, self.serde, self.settings, src.topic, src.key, src.value)
+        except (CodecError, RegistryError, ValueError) as exc:
+            return Outcome(self.dead_letter(src, str(exc), self.chain, (rules_version, self.registry.version)),
+                           dead_letter=True)
+        audit_key, audit_value = self.audit.append(
+            self.chain, kind="registry", subject_id=f"{src.topic}:{change['key']}",
+            input_digest=digest(src.value or b""), rules_version=rules_version,
+            registry_version=self.registry.version, recorded_at=src.instant.isoformat(), body=change,
+        )
+        return Outcome([Out(self.topics.audit, audit_key, audit_value, self.chain)])
