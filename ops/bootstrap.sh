@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything the project needs on a machine with Python 3.11, then run it.
-#   bash ops/bootstrap.sh run    screen the sample payments (the main job on its embedded default)
+#   bash ops/bootstrap.sh run    the demo: embedded broker, worker, sample registry and payments, decisions shown
 #   bash ops/bootstrap.sh test   lint, type-check and run the whole test suite
 #   bash ops/bootstrap.sh setup  only set up .venv
 set -euo pipefail
@@ -34,19 +34,30 @@ setup() {
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
   say "creating $VENV and installing pinned dependencies"
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c ops/constraints.txt -e ".[dev]"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c ops/constraints.txt -e ".[dev,embedded]"
   echo "$want" > "$stamp"
 }
 
 run() {
   setup
-  say "screening ops/samples/payments.jsonl against ops/samples/registry.yaml"
-  "$VENV/bin/screener" screen --registry ops/samples/registry.yaml --input ops/samples/payments.jsonl \
-    | "$VENV/bin/python" -m ops.show_decisions
+  "$VENV/bin/screener" demo "$@"
+}
+
+ensure_kcat() {
+  # The integration tests produce one payment with kcat, as any client would.
+  command -v kcat >/dev/null 2>&1 && return
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing kcat (used by the integration tests)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null
+  else
+    say "kcat is needed by the integration tests: install the kcat package"
+    exit 1
+  fi
 }
 
 test_all() {
   setup
+  ensure_kcat
   say "ruff"
   "$VENV/bin/ruff" check .
   say "mypy --strict (rules, schemas)"

@@ -180,7 +180,11 @@ class Screener:
 
         @app.agent(self.payments_topic, name="screen")
         async def screen_agent(stream: Any) -> None:
-            async for events in stream.take_events(settings.batch_size, within=settings.batch_wait_s):
+            # noack_take, not take_events: take_events acknowledges a batch in a `finally`, so a
+            # batch cut short (shutdown, an error) would be committed unscreened. Here a batch is
+            # acknowledged only once all its records are with the producer; Faust commits only
+            # gap-free acknowledged offsets, after flushing the producer.
+            async for events in stream.noack_take(settings.batch_size, within=settings.batch_wait_s):
                 await self.state.registry_ready.wait()
                 if self.state.draining:
                     # Shutting down: leave these unacknowledged; they are screened after restart.
@@ -188,6 +192,8 @@ class Screener:
                 self.state.idle.clear()
                 try:
                     await self._screen_batch(events)
+                    for event in events:
+                        await stream.ack(event)
                 finally:
                     self.state.idle.set()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +54,10 @@ class AuditChains:
     def forget(self) -> None:
         """Drop every tip (on rebalance): the next append re-reads it from the topic."""
         self._tips.clear()
+
+    def start_at(self, partition: int, sequence: int = 0, last_hash: str = GENESIS) -> None:
+        """Set a chain's tip directly (a new chain, or one whose tip is known)."""
+        self._tips[partition] = Tip(sequence, last_hash)
 
     def known(self, partition: int) -> bool:
         return partition in self._tips
@@ -170,6 +174,33 @@ def iter_partition(settings: Settings, partition: int) -> Iterator[tuple[int, by
         consumer.close()
 
 
+def check_partition(
+    settings: Settings, serde: Serde, partition: int, records: Iterable[tuple[int, bytes | None]]
+) -> tuple[int, Break | None]:
+    """Walk one chain in offset order: (records read, first broken link or None)."""
+    expected_seq, prev, count = 0, GENESIS, 0
+    chain = f"{settings.topics.audit}/{partition}"
+    for offset, value in records:
+        count += 1
+        try:
+            rec = serde.decode(settings.topics.audit, "AuditRecord", value)
+        except CodecError as exc:
+            return count, Break(partition, offset, "?", f"unreadable record: {exc}")
+        problem = None
+        if rec["chain"] != chain:
+            problem = f"record of chain {rec['chain']} in partition {partition}"
+        elif rec["sequence"] != expected_seq:
+            problem = f"sequence {rec['sequence']}, expected {expected_seq} (a record is missing or repeated)"
+        elif rec["prev_hash"] != prev:
+            problem = "prev_hash does not match the previous record's hash"
+        elif record_hash(rec) != rec["hash"]:
+            problem = "hash does not match the record's content (altered)"
+        if problem:
+            return count, Break(partition, offset, rec["audit_id"], problem)
+        expected_seq, prev = expected_seq + 1, rec["hash"]
+    return count, None
+
+
 def verify(settings: Settings, serde: Serde) -> VerifyReport:
     """Read every audit partition from the beginning and report the first broken link."""
     from confluent_kafka.admin import AdminClient
@@ -181,24 +212,9 @@ def verify(settings: Settings, serde: Serde) -> VerifyReport:
     total = 0
     chains: dict[int, int] = {}
     for partition in sorted(topic.partitions):
-        expected_seq, prev = 0, GENESIS
-        for offset, value in iter_partition(settings, partition):
-            total += 1
-            try:
-                rec = serde.decode(settings.topics.audit, "AuditRecord", value)
-            except CodecError as exc:
-                return VerifyReport(total, chains, Break(partition, offset, "?", f"unreadable record: {exc}"))
-            problem = None
-            if rec["sequence"] != expected_seq:
-                problem = f"sequence {rec['sequence']}, expected {expected_seq} (a record is missing or repeated)"
-            elif rec["prev_hash"] != prev:
-                problem = "prev_hash does not match the previous record's hash"
-            elif record_hash(rec) != rec["hash"]:
-                problem = "hash does not match the record's content (altered)"
-            elif rec["chain"] != f"{settings.topics.audit}/{partition}":
-                problem = f"record of chain {rec['chain']} in partition {partition}"
-            if problem:
-                return VerifyReport(total, chains, Break(partition, offset, rec["audit_id"], problem))
-            expected_seq, prev = expected_seq + 1, rec["hash"]
-        chains[partition] = expected_seq
+        count, broken = check_partition(settings, serde, partition, iter_partition(settings, partition))
+        total += count
+        if broken is not None:
+            return VerifyReport(total, chains, broken)
+        chains[partition] = count
     return VerifyReport(total, chains, None)

@@ -1,0 +1,123 @@
+"""The agents' work on one record, without a broker."""
+
+import json
+
+import pytest
+
+from schemas.codec import decode_single_object
+from streams.audit import AuditChains, check_partition
+from streams.processing import NoticeProcessor, PaymentProcessor, RegistryProcessor, Source
+from streams.serde import Serde
+from streams.settings import Settings
+from tests.conftest import account, payment, registry
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return Settings(partitions=2)
+
+
+@pytest.fixture
+def chains(settings):
+    audit = AuditChains(settings, Serde(settings))
+    for p in range(3):
+        audit.start_at(p)
+    return audit
+
+
+@pytest.fixture
+def processor(settings, chains, rules):
+    return PaymentProcessor(settings, Serde(settings), chains, rules, registry(), {})
+
+
+def src(value: bytes, offset: int = 0, partition: int = 0, topic: str = "payments") -> Source:
+    return Source(topic, partition, offset, b"k", value, 1_750_000_000.123)
+
+
+def by_topic(outcome):
+    out = {}
+    for o in outcome.outputs:
+        out.setdefault(o.topic, []).append(o)
+    return out
+
+
+def test_payment_yields_decision_derived_events_and_audit(processor):
+    raw = json.dumps(payment(intermediary_agents=[{"bic": "KKBCKPPY"}])).encode()
+    outcome = processor.process(src(raw))
+    topics = by_topic(outcome)
+    assert outcome.decision == "block"
+    assert set(topics) == {"screening.decisions", "screening.blocks", "screening.notice-requests", "screening.audit"}
+    _, decision = decode_single_object(topics["screening.decisions"][0].value)
+    assert decision["screened_at"] == "2025-06-15T15:06:40.123000+00:00"  # the record's own timestamp
+    assert topics["screening.audit"][0].partition == 0
+
+
+def test_same_payment_again_gets_the_same_decision_bytes(processor):
+    raw = json.dumps(payment(creditor={"name": "Choe Chol Min"})).encode()
+    first = processor.process(src(raw, 0))
+    again = processor.process(src(raw, 7))
+    assert again.replayed
+    assert by_topic(again)["screening.decisions"][0].value == by_topic(first)["screening.decisions"][0].value
+
+
+def test_same_payment_id_with_different_content_is_dead_lettered(processor):
+    processor.process(src(json.dumps(payment()).encode()))
+    outcome = processor.process(src(json.dumps(payment(amount="999.00")).encode(), 1))
+    assert outcome.dead_letter
+    _, dead = decode_single_object(by_topic(outcome)["screening.dead-letter"][0].value)
+    assert "already screened with different content" in dead["error"]
+
+
+def test_bad_bytes_are_dead_lettered_with_position_and_original(processor):
+    outcome = processor.process(src(b'{"payment_id": 1}', offset=42, partition=1))
+    topics = by_topic(outcome)
+    _, dead = decode_single_object(topics["screening.dead-letter"][0].value)
+    assert (dead["source_topic"], dead["source_partition"], dead["source_offset"]) == ("payments", 1, 42)
+    assert dead["original"] == '{"payment_id": 1}'
+    assert "payment_id" in dead["error"]
+    assert topics["screening.audit"][0].partition == 1
+
+
+def test_notice_goes_out_once_per_account_and_section(settings, chains, processor):
+    raw = json.dumps(payment(intermediary_agents=[{"bic": "KKBCKPPY"}])).encode()
+    request = by_topic(processor.process(src(raw)))["screening.notice-requests"][0]
+    notices = NoticeProcessor(settings, Serde(settings), chains)
+    sent: dict[str, str] = {}
+    first = notices.process(src(request.value, topic="screening.notice-requests"), sent, "g")
+    key, notice_id, _ = first.remember
+    sent[key] = notice_id
+    second = notices.process(src(request.value, 1, topic="screening.notice-requests"), sent, "g")
+    assert [o.topic for o in first.outputs] == ["screening.notices", "screening.audit"]
+    assert second.outputs == []
+
+
+def test_registry_change_is_applied_validated_and_audited(settings, chains):
+    serde = Serde(settings)
+    reg = registry([])
+    proc = RegistryProcessor(settings, serde, chains, reg, chain=2)
+    value = serde.encode("registry.accounts", "Account", account("ACC-9"))
+    outcome = proc.process(Source("registry.accounts", 0, 0, b"ACC-9", value, 1.0), "r")
+    assert reg.account("ACC-9") is not None and [o.partition for o in outcome.outputs] == [2]
+    wrong_key = proc.process(Source("registry.accounts", 0, 1, b"ACC-X", value, 1.0), "r")
+    assert wrong_key.dead_letter
+    tombstone = proc.process(Source("registry.accounts", 0, 2, b"ACC-9", None, 1.0), "r")
+    assert not tombstone.dead_letter and reg.account("ACC-9") is None
+
+
+def test_audit_chain_verifies_and_detects_tampering(settings, processor):
+    serde = Serde(settings)
+    for i in range(4):
+        processor.process(src(json.dumps(payment(payment_id=f"P{i}")).encode(), i))
+    records = []
+    processor.audit.start_at(0)
+    for i in range(4):
+        outcome = processor.process(src(json.dumps(payment(payment_id=f"Q{i}")).encode(), i))
+        records += [o.value for o in outcome.outputs if o.topic == "screening.audit"]
+    good = list(enumerate(records))
+    assert check_partition(settings, serde, 0, good) == (4, None)
+    assert check_partition(settings, serde, 0, [good[0], good[2], good[3]])[1].problem.startswith("sequence 2")
+    _, rec = decode_single_object(records[1])
+    rec["body"] = rec["body"].replace("pass", "block")
+    altered = serde.encode("screening.audit", "AuditRecord", rec)
+    broken = check_partition(settings, serde, 0, [good[0], (1, altered), good[2]])[1]
+    assert broken.offset == 1 and "altered" in broken.problem
