@@ -98,3 +98,43 @@ def tail(settings: Settings, topic: str, from_beginning: bool, count: int | None
             yield msg
     finally:
         consumer.close()
+
+
+def next_offsets(settings: Settings, group: str, topic: str, partitions: Iterable[int]) -> dict[int, int]:
+    """Where the group resumes on each partition: its committed offset, or the log start."""
+    consumer = Consumer(settings.kafka_config() | {"group.id": group, "enable.auto.commit": False})
+    try:
+        out: dict[int, int] = {}
+        for tp in consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=10):
+            if tp.offset >= 0:
+                out[tp.partition] = tp.offset
+            else:
+                out[tp.partition] = consumer.get_watermark_offsets(TopicPartition(topic, tp.partition), timeout=10)[0]
+        return out
+    finally:
+        consumer.close()
+
+
+def read_range(settings: Settings, topic: str, partition: int, start: int, end: int | None,
+               timeout: float = 10.0) -> list[tuple[int, bytes | None, bytes | None, float]]:
+    """Records [start, end) of one partition (to its current end when end is None):
+    (offset, key, value, timestamp in seconds)."""
+    consumer = Consumer(settings.kafka_config() | {"group.id": f"{settings.app_id}-repair",
+                                                   "enable.auto.commit": False, "enable.partition.eof": True})
+    out: list[tuple[int, bytes | None, bytes | None, float]] = []
+    try:
+        consumer.assign([TopicPartition(topic, partition, start)])
+        while end is None or (out[-1][0] + 1 if out else start) < end:
+            msg = consumer.poll(timeout)
+            if msg is None:
+                break
+            if msg.error():
+                if msg.error().code() == KafkaError._PARTITION_EOF:
+                    break
+                raise RuntimeError(str(msg.error()))
+            if end is not None and msg.offset() >= end:
+                break
+            out.append((msg.offset(), msg.key(), msg.value(), msg.timestamp()[1] / 1000.0))
+        return out
+    finally:
+        consumer.close()

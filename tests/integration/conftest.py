@@ -84,15 +84,28 @@ def worker(broker: EmbeddedBroker, settings: Settings, tmp_path_factory: pytest.
         running.terminate()
 
 
-def collect(settings: Settings, topic: str, want: int, timeout: float = 60.0, key: str = "payment_id") -> dict[str, list[dict[str, Any]]]:
-    """Records of a topic grouped by key field, read from the beginning until `want` keys are seen."""
-    deadline = time.monotonic() + timeout
+def collect(settings: Settings, topic: str, want: int, timeout: float = 60.0,
+            key: str = "payment_id") -> dict[str, list[dict[str, Any]]]:
+    """Records of a topic grouped by a field, read from the beginning until `want` groups are seen."""
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+    from ops.kafka_commands import record_name_for
+    from streams.serde import Serde
+
+    serde, name = Serde(settings), record_name_for(settings, topic)
+    assert name is not None
+    consumer = Consumer(settings.kafka_config() | {"group.id": "test-collect", "enable.auto.commit": False})
     grouped: dict[str, list[dict[str, Any]]] = {}
-    while time.monotonic() < deadline:
-        grouped = {}
-        for record in decoded_records(settings, topic, True, None, 1.0):
-            grouped.setdefault(str(record.get(key)), []).append(record)
-        if len(grouped) >= want:
-            return grouped
-        time.sleep(0.5)
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        deadline = time.monotonic() + timeout
+        while len(grouped) < want and time.monotonic() < deadline:
+            for msg in consumer.consume(1000, 0.2):
+                if msg.error() or msg.value() is None:
+                    continue
+                record = serde.decode(topic, name, msg.value())
+                grouped.setdefault(str(record.get(key)), []).append(record)
+    finally:
+        consumer.close()
     return grouped
