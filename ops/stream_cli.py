@@ -12,8 +12,10 @@ import typer
 
 from ops.cli import UsageError, _load_rules, app
 
-Bootstrap = Annotated[str | None, typer.Option("--bootstrap-servers", "-b",
-                                                help="Kafka bootstrap servers (default: SCREENER_BOOTSTRAP_SERVERS).")]
+Bootstrap = Annotated[
+    str | None,
+    typer.Option("--bootstrap-servers", "-b", help="Kafka bootstrap servers (default: SCREENER_BOOTSTRAP_SERVERS)."),
+]
 registry_app = typer.Typer(help="The correspondent-account registry on Kafka.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
@@ -108,12 +110,15 @@ def produce(
     if str(input_file) != "-" and not input_file.is_file():
         raise UsageError(f"cannot read input {input_file}: no such file")
     try:
-        with (sys.stdin.buffer if str(input_file) == "-" else input_file.open("rb")) as source:
+        with sys.stdin.buffer if str(input_file) == "-" else input_file.open("rb") as source:
             sent, raw_count, errors = produce_payments(settings, source, topic, raw)
     except _kafka_errors() as exc:
         raise UsageError(f"cannot produce: {exc}") from None
-    print(f"published {sent} records to {topic or settings.topics.payments}"
-          + (f" ({raw_count} as they were, not valid payment events)" if raw_count and not raw else ""), file=sys.stderr)
+    print(
+        f"published {sent} records to {topic or settings.topics.payments}"
+        + (f" ({raw_count} as they were, not valid payment events)" if raw_count and not raw else ""),
+        file=sys.stderr,
+    )
     if errors:
         raise UsageError(f"{len(errors)} records were not delivered: {errors[0]}")
 
@@ -124,7 +129,9 @@ def tail_topic(
     from_beginning: Annotated[bool, typer.Option("--from-beginning", help="Read from the first record.")] = False,
     count: Annotated[int | None, typer.Option("--count", help="Stop after this many records.")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Stop after this many idle seconds.")] = 10.0,
-    with_position: Annotated[bool, typer.Option("--position", help="Keep topic/partition/offset in each line.")] = False,
+    with_position: Annotated[
+        bool, typer.Option("--position", help="Keep topic/partition/offset in each line.")
+    ] = False,
     bootstrap: Bootstrap = None,
 ) -> None:
     """Decode one of our topics and print its records as JSON lines."""
@@ -145,7 +152,9 @@ def tail_topic(
 @registry_app.command("load")
 def registry_load(
     registry_file: Annotated[Path, typer.Argument(help="Registry file, JSON or YAML (SPEC 1.2).")],
-    keep_missing: Annotated[bool, typer.Option("--keep-missing", help="Do not tombstone keys absent from the file.")] = False,
+    keep_missing: Annotated[
+        bool, typer.Option("--keep-missing", help="Do not tombstone keys absent from the file.")
+    ] = False,
     bootstrap: Bootstrap = None,
 ) -> None:
     """Publish a registry file: upserts, and tombstones for keys the file no longer holds."""
@@ -159,8 +168,11 @@ def registry_load(
         raise UsageError(str(exc)) from None
     except _kafka_errors() as exc:
         raise UsageError(f"cannot publish the registry: {exc}") from None
-    print(f"registry published: {counts['accounts']} accounts, {counts['institutions']} institutions, "
-          f"{counts['tombstones']} tombstones", file=sys.stderr)
+    print(
+        f"registry published: {counts['accounts']} accounts, {counts['institutions']} institutions, "
+        f"{counts['tombstones']} tombstones",
+        file=sys.stderr,
+    )
 
 
 @audit_app.command("verify")

@@ -60,10 +60,18 @@ class Screener:
         self.rules = rules
         self.registry = Registry()
         self.serde = Serde(settings)
-        self.audit = AuditChains(settings, self.serde)
+        self.audit = AuditChains(settings, self.serde, sink=self._produce_audit_record)
         self.metrics = Metrics()
         self.state = State()
         self.state.idle.set()
+        # Audit records go through an idempotent librdkafka producer: in order and without holes
+        # per partition, so a crash can only lose a chain's tail, which the next writer extends.
+        # (aiokafka's idempotent producer cannot start on the embedded broker, ARCHITECTURE.md.)
+        from confluent_kafka import Producer
+
+        self.audit_producer = Producer(
+            settings.kafka_config() | {"enable.idempotence": True, "linger.ms": 2, "acks": "all"}
+        )
         # Next payments offset to screen, per partition: the check that no payment is skipped.
         self._next: dict[int, int] = {}
         self._tick_next: dict[int, int] = {}
@@ -102,10 +110,12 @@ class Screener:
         self.notices_sent = self.app.Table("notices-sent", key_type=str, value_type=str)
         # The registry, replicated to every worker; values are the records' bytes in base64.
         self.registry_tables = {
-            t.registry_accounts: self.app.GlobalTable("registry-accounts", key_type=str, value_type=str,
-                                                      partitions=1, recovery_buffer_size=1),
-            t.registry_institutions: self.app.GlobalTable("registry-institutions", key_type=str, value_type=str,
-                                                          partitions=1, recovery_buffer_size=1),
+            t.registry_accounts: self.app.GlobalTable(
+                "registry-accounts", key_type=str, value_type=str, partitions=1, recovery_buffer_size=1
+            ),
+            t.registry_institutions: self.app.GlobalTable(
+                "registry-institutions", key_type=str, value_type=str, partitions=1, recovery_buffer_size=1
+            ),
         }
         for topic, table in self.registry_tables.items():
             self._follow_changelog(topic, table)
@@ -130,8 +140,14 @@ class Screener:
             for event in events:
                 key, value = event.key, event.value
                 try:
-                    apply_registry_change(self.registry, self.serde, self.settings, topic,
-                                          str(key).encode(), base64.b64decode(value) if value else None)
+                    apply_registry_change(
+                        self.registry,
+                        self.serde,
+                        self.settings,
+                        topic,
+                        str(key).encode(),
+                        base64.b64decode(value) if value else None,
+                    )
                 except (CodecError, RegistryError, ValueError) as exc:
                     log.error("registry changelog record not applied", topic=topic, error=str(exc))
 
@@ -140,7 +156,40 @@ class Screener:
     # -- helpers ---------------------------------------------------------------------------
 
     async def _send(self, out: Out) -> Any:
+        if out.topic == self.settings.topics.audit:
+            return None  # produced when appended (_produce_audit_record)
         return await self.app.producer.send(out.topic, out.key, out.value, out.partition, None, None)
+
+    def _produce_audit_record(self, partition: int, key: bytes, value: bytes) -> None:
+        while True:
+            try:
+                self.audit_producer.produce(
+                    self.settings.topics.audit,
+                    key=key,
+                    value=value,
+                    partition=partition,
+                    on_delivery=self._audit_delivered,
+                )
+                break
+            except BufferError:
+                self.audit_producer.poll(0.05)
+        self.audit_producer.poll(0)
+
+    def _audit_delivered(self, err: Any, msg: Any) -> None:
+        if err is not None:
+            # An audit record that cannot be written stops the worker: screening on without a
+            # complete trail would break 1010.630(e) record keeping. The batch is not acknowledged.
+            log.critical("audit record not delivered", error=str(err), partition=msg.partition())
+            self._audit_failed = str(err)
+
+    _audit_failed: str | None = None
+
+    async def _flush_audit(self) -> None:
+        """Wait until every audit record produced so far is on the broker."""
+        loop = asyncio.get_running_loop()
+        remaining = await loop.run_in_executor(None, self.audit_producer.flush, 30)
+        if remaining or self._audit_failed:
+            raise RuntimeError(f"audit records not delivered ({remaining} pending, {self._audit_failed})")
 
     async def _ensure_tips(self, partitions: set[int]) -> None:
         loop = asyncio.get_running_loop()
@@ -185,6 +234,7 @@ class Screener:
                     log.warning("registry record dead-lettered", position=src.position)
                 for out in outcome.outputs:
                     await self._send(out)
+                await self._flush_audit()
                 self.state.registry_progress[src.topic] = src.offset + 1
 
         @app.agent(self.payments_topic, name="screen")
@@ -211,10 +261,12 @@ class Screener:
                 if outcome.dead_letter:
                     self.metrics.dead_letters.labels(src.topic).inc()
                 futures = [await self._send(out) for out in outcome.outputs]
+                await self._flush_audit()
                 if outcome.remember is not None:
                     # Wait for the notice to be on the broker before remembering it was sent.
                     for fut in futures:
-                        await fut
+                        if fut is not None:
+                            await fut
                     key, notice_id, section = outcome.remember
                     self.notices_sent[key] = notice_id
                     self.metrics.notices.labels(section).inc()
@@ -293,6 +345,7 @@ class Screener:
             self._next[src.partition] = max(self._next.get(src.partition, 0), src.offset + 1)
         for out in outs:
             await self._send(out)
+        await self._flush_audit()
         for src in sources:
             self.metrics.e2e.observe(max(0.0, now - src.timestamp))
 
@@ -316,18 +369,25 @@ class Screener:
             offsets.setdefault(src.partition, []).append(src.offset)
         unknown = [p for p in offsets if p not in self._next]
         if unknown:
-            self._next.update(await loop.run_in_executor(None, next_offsets, self.settings, self.settings.app_id,
-                                                         topic, unknown))
+            self._next.update(
+                await loop.run_in_executor(None, next_offsets, self.settings, self.settings.app_id, topic, unknown)
+            )
         recovered: list[Source] = []
         for partition, seen in sorted(offsets.items()):
             expected = self._next.get(partition, min(seen))
             for offset in sorted(seen):
                 if offset > expected:
-                    rows = await loop.run_in_executor(None, read_range, self.settings, topic, partition, expected,
-                                                      offset)
+                    rows = await loop.run_in_executor(
+                        None, read_range, self.settings, topic, partition, expected, offset
+                    )
                     recovered.extend(Source(topic, partition, o, k, v, ts) for o, k, v, ts in rows)
-                    log.warning("screening payments the stream skipped", partition=partition, first=expected,
-                                last=offset - 1, recovered=len(rows))
+                    log.warning(
+                        "screening payments the stream skipped",
+                        partition=partition,
+                        first=expected,
+                        last=offset - 1,
+                        recovered=len(rows),
+                    )
                     await self.app.consumer._add_gap(TP(topic, partition), expected, offset - 1)
                 expected = max(expected, offset + 1)
         sources[:0] = recovered
@@ -346,8 +406,13 @@ class Screener:
             rows = await loop.run_in_executor(None, read_range, self.settings, topic, partition, start, high)
             if not rows:
                 return
-            log.warning("screening payments the stream has not delivered", partition=partition, first=start,
-                        last=rows[-1][0], recovered=len(rows))
+            log.warning(
+                "screening payments the stream has not delivered",
+                partition=partition,
+                first=start,
+                last=rows[-1][0],
+                recovered=len(rows),
+            )
             await self._screen_batch([Source(topic, partition, o, k, v, ts) for o, k, v, ts in rows])
             await self.app.consumer._add_gap(TP(topic, partition), start, rows[-1][0])
 
@@ -367,8 +432,12 @@ class Screener:
             }
             if not behind:
                 self.state.registry_ready.set()
-                log.info("registry loaded", accounts=len(self.registry.accounts()),
-                         institutions=len(self.registry.institutions()), registry_version=self.registry.version)
+                log.info(
+                    "registry loaded",
+                    accounts=len(self.registry.accounts()),
+                    institutions=len(self.registry.institutions()),
+                    registry_version=self.registry.version,
+                )
                 return
             await asyncio.sleep(0.2)
 
@@ -384,8 +453,12 @@ class Screener:
         @app.page("/readyz")
         async def readyz(web: Any, request: Any) -> Any:
             ready = self.ready()
-            body = {"ready": ready, "registry_loaded": self.state.registry_ready.is_set(),
-                    "registry_version": self.registry.version, "rules_version": self.rules.version}
+            body = {
+                "ready": ready,
+                "registry_loaded": self.state.registry_ready.is_set(),
+                "registry_version": self.registry.version,
+                "rules_version": self.rules.version,
+            }
             return web.json(body, status=200 if ready else 503)
 
         @app.page("/metrics")

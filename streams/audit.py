@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 from schemas.codec import CodecError
 from streams.serde import Serde
@@ -46,10 +46,15 @@ class Tip:
 class AuditChains:
     """The chains this worker writes: their tips, and the records that extend them."""
 
-    def __init__(self, settings: Settings, serde: Serde) -> None:
+    def __init__(
+        self, settings: Settings, serde: Serde, sink: Callable[[int, bytes, bytes], None] | None = None
+    ) -> None:
         self._settings = settings
         self._serde = serde
         self._tips: dict[int, Tip] = {}
+        # Called with each record as it is appended: records must reach the topic in sequence
+        # order, so nothing may run between extending the chain and producing the record.
+        self._sink = sink
 
     def forget(self) -> None:
         """Drop every tip (on rebalance): the next append re-reads it from the topic."""
@@ -102,6 +107,8 @@ class AuditChains:
         record["hash"] = record_hash(record)
         value = self._serde.encode(self._settings.topics.audit, "AuditRecord", record)
         self._tips[partition] = Tip(tip.sequence + 1, record["hash"])
+        if self._sink is not None:
+            self._sink(partition, chain.encode(), value)
         return chain.encode(), value
 
 
@@ -116,22 +123,12 @@ def _consumer(settings: Settings) -> Consumer:
 
 def read_last_record(settings: Settings, serde: Serde, partition: int) -> dict[str, Any] | None:
     """The last record of one audit partition, or None when it is empty."""
-    consumer = _consumer(settings)
-    try:
-        tp = TopicPartition(settings.topics.audit, partition)
-        low, high = consumer.get_watermark_offsets(tp, timeout=10)
-        if high <= low:
-            return None
-        consumer.assign([TopicPartition(settings.topics.audit, partition, high - 1)])
-        while True:
-            msg = consumer.poll(10)
-            if msg is None:
-                raise RuntimeError(f"audit partition {partition}: no record at offset {high - 1} within 10 s")
-            if msg.error():
-                continue
-            return serde.decode(settings.topics.audit, "AuditRecord", msg.value())
-    finally:
-        consumer.close()
+    from streams.kafka_io import read_to_end
+
+    last = read_to_end(settings, settings.topics.audit, partition)
+    if last is None:
+        return None
+    return serde.decode(settings.topics.audit, "AuditRecord", last.value())
 
 
 @dataclass
@@ -150,26 +147,19 @@ class VerifyReport:
 
 
 def iter_partition(settings: Settings, partition: int) -> Iterator[tuple[int, bytes | None]]:
-    """(offset, value) of every record in one audit partition, up to its end when read began."""
+    """(offset, value) of every record in one audit partition, up to end-of-partition."""
     consumer = _consumer(settings)
     try:
-        tp = TopicPartition(settings.topics.audit, partition)
-        low, high = consumer.get_watermark_offsets(tp, timeout=10)
-        if high <= low:
-            return
         consumer.assign([TopicPartition(settings.topics.audit, partition, OFFSET_BEGINNING)])
         while True:
             msg = consumer.poll(10)
             if msg is None:
-                raise RuntimeError(f"audit partition {partition}: read stalled before offset {high}")
+                raise RuntimeError(f"audit partition {partition}: no end of partition within 10 s")
             if msg.error():
-                if msg.error().code() == -191:  # partition EOF
-                    if msg.offset() >= high - 1 or msg.offset() < 0:
-                        return
-                continue
+                if msg.error().code() == KafkaError._PARTITION_EOF:
+                    return
+                raise RuntimeError(str(msg.error()))
             yield msg.offset(), msg.value()
-            if msg.offset() >= high - 1:
-                return
     finally:
         consumer.close()
 

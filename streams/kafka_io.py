@@ -22,16 +22,12 @@ def _partitions(consumer: Consumer, topic: str) -> list[int]:
 
 
 def end_offsets(settings: Settings, topics: Iterable[str]) -> dict[str, int]:
-    """The high watermark of each one-partition topic (the registry topics)."""
-    consumer = Consumer(settings.kafka_config() | {"group.id": f"{settings.app_id}-offsets"})
-    try:
-        out = {}
-        for topic in topics:
-            out[topic] = sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-                             for p in _partitions(consumer, topic))
-        return out
-    finally:
-        consumer.close()
+    """The end (last offset + 1) of each one-partition topic (the registry topics)."""
+    out = {}
+    for topic in topics:
+        last = read_to_end(settings, topic, 0)
+        out[topic] = last.offset() + 1 if last is not None else 0
+    return out
 
 
 def committed_offsets(settings: Settings, group: str, topics: Iterable[str]) -> dict[str, int]:
@@ -115,12 +111,15 @@ def next_offsets(settings: Settings, group: str, topic: str, partitions: Iterabl
         consumer.close()
 
 
-def read_range(settings: Settings, topic: str, partition: int, start: int, end: int | None,
-               timeout: float = 10.0) -> list[tuple[int, bytes | None, bytes | None, float]]:
+def read_range(
+    settings: Settings, topic: str, partition: int, start: int, end: int | None, timeout: float = 10.0
+) -> list[tuple[int, bytes | None, bytes | None, float]]:
     """Records [start, end) of one partition (to its current end when end is None):
     (offset, key, value, timestamp in seconds)."""
-    consumer = Consumer(settings.kafka_config() | {"group.id": f"{settings.app_id}-repair",
-                                                   "enable.auto.commit": False, "enable.partition.eof": True})
+    consumer = Consumer(
+        settings.kafka_config()
+        | {"group.id": f"{settings.app_id}-repair", "enable.auto.commit": False, "enable.partition.eof": True}
+    )
     out: list[tuple[int, bytes | None, bytes | None, float]] = []
     try:
         consumer.assign([TopicPartition(topic, partition, start)])
@@ -136,5 +135,34 @@ def read_range(settings: Settings, topic: str, partition: int, start: int, end: 
                 break
             out.append((msg.offset(), msg.key(), msg.value(), msg.timestamp()[1] / 1000.0))
         return out
+    finally:
+        consumer.close()
+
+
+def read_to_end(settings: Settings, topic: str, partition: int, timeout: float = 10.0) -> Any:
+    """The last record of a partition (None when empty), read forward to the partition's end.
+
+    The high watermark is only a starting hint: the embedded broker (Tansu 0.6) answers
+    ListOffsets with an offset per record batch, not per record, so it can be too low; reading on
+    to end-of-partition gives the true last record on any broker, one record on a real Kafka.
+    """
+    consumer = Consumer(
+        settings.kafka_config()
+        | {"group.id": f"{settings.app_id}-tail-reader", "enable.auto.commit": False, "enable.partition.eof": True}
+    )
+    try:
+        tp = TopicPartition(topic, partition)
+        low, high = consumer.get_watermark_offsets(tp, timeout=timeout, cached=False)
+        consumer.assign([TopicPartition(topic, partition, max(low, high - 1))])
+        last = None
+        while True:
+            msg = consumer.poll(timeout)
+            if msg is None:
+                raise RuntimeError(f"{topic}/{partition}: no end of partition within {timeout} s")
+            if msg.error():
+                if msg.error().code() == KafkaError._PARTITION_EOF:
+                    return last
+                raise RuntimeError(str(msg.error()))
+            last = msg
     finally:
         consumer.close()

@@ -32,8 +32,11 @@ def configure(level: str = "info") -> dict[str, Any]:
         "formatters": {
             "json": {
                 "()": structlog.stdlib.ProcessorFormatter,
-                "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                               structlog.processors.format_exc_info, structlog.processors.JSONRenderer()],
+                "processors": [
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info,
+                    structlog.processors.JSONRenderer(),
+                ],
                 "foreign_pre_chain": [*_SHARED, structlog.stdlib.add_logger_name],
             }
         },

@@ -13,16 +13,36 @@ class Metrics:
 
     def __post_init__(self) -> None:
         r = self.registry
-        self.screened = Counter("screener_payments_screened_total", "Payments screened, by decision", ["decision"], registry=r)
-        self.replayed = Counter("screener_payments_replayed_total", "Payments seen again and answered from the decided table", registry=r)
-        self.dead_letters = Counter("screener_dead_letters_total", "Records sent to the dead-letter topic", ["source_topic"], registry=r)
+        self.screened = Counter(
+            "screener_payments_screened_total", "Payments screened, by decision", ["decision"], registry=r
+        )
+        self.replayed = Counter(
+            "screener_payments_replayed_total", "Payments seen again and answered from the decided table", registry=r
+        )
+        self.dead_letters = Counter(
+            "screener_dead_letters_total", "Records sent to the dead-letter topic", ["source_topic"], registry=r
+        )
         self.notices = Counter("screener_notices_total", "Notices emitted to account holders", ["section"], registry=r)
-        self.registry_changes = Counter("screener_registry_changes_total", "Registry records applied", ["topic"], registry=r)
-        self.batch_size = Histogram("screener_batch_size", "Payments per batch", registry=r,
-                                    buckets=(1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000))
-        self.latency = Histogram("screener_screening_seconds", "Engine time per payment", registry=r,
-                                 buckets=(0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5))
-        self.e2e = Histogram("screener_produce_to_decision_seconds", "Payment timestamp to decision sent", registry=r,
-                             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+        self.registry_changes = Counter(
+            "screener_registry_changes_total", "Registry records applied", ["topic"], registry=r
+        )
+        self.batch_size = Histogram(
+            "screener_batch_size",
+            "Payments per batch",
+            registry=r,
+            buckets=(1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000),
+        )
+        self.latency = Histogram(
+            "screener_screening_seconds",
+            "Engine time per payment",
+            registry=r,
+            buckets=(0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5),
+        )
+        self.e2e = Histogram(
+            "screener_produce_to_decision_seconds",
+            "Payment timestamp to decision sent",
+            registry=r,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
         self.lag = Gauge("screener_consumer_lag", "Payments not yet screened, by partition", ["partition"], registry=r)
         self.ready = Gauge("screener_ready", "1 when the registry is loaded and partitions are assigned", registry=r)

@@ -75,19 +75,34 @@ class Processor:
         record = dead_letter_record(error, src.value, src.topic, src.partition, src.offset, src.instant.isoformat())
         value = self.serde.encode(self.topics.dead_letter, "DeadLetter", record)
         audit_key, audit_value = self.audit.append(
-            chain, kind="dead_letter", subject_id=src.position, input_digest=digest(src.value or b""),
-            rules_version=versions[0], registry_version=versions[1], recorded_at=src.instant.isoformat(),
-            body={k: v for k, v in record.items() if k != "original_base64"} | {"original_sha256": digest(src.value or b"")},
+            chain,
+            kind="dead_letter",
+            subject_id=src.position,
+            input_digest=digest(src.value or b""),
+            rules_version=versions[0],
+            registry_version=versions[1],
+            recorded_at=src.instant.isoformat(),
+            body={k: v for k, v in record.items() if k != "original_base64"}
+            | {"original_sha256": digest(src.value or b"")},
         )
-        return [Out(self.topics.dead_letter, src.position.encode(), value),
-                Out(self.topics.audit, audit_key, audit_value, chain)]
+        return [
+            Out(self.topics.dead_letter, src.position.encode(), value),
+            Out(self.topics.audit, audit_key, audit_value, chain),
+        ]
 
 
 class PaymentProcessor(Processor):
     """The screen agent's work for one payment record."""
 
-    def __init__(self, settings: Settings, serde: Serde, audit: AuditChains, rules: RuleSet,
-                 registry: Registry, decided: MutableMapping[str, str]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        serde: Serde,
+        audit: AuditChains,
+        rules: RuleSet,
+        registry: Registry,
+        decided: MutableMapping[str, str],
+    ) -> None:
         super().__init__(settings, serde, audit)
         self.rules = rules
         self.registry = registry
@@ -106,10 +121,16 @@ class PaymentProcessor(Processor):
         if prior_text is not None:
             prior = json.loads(prior_text)
             if prior["input_digest"] != input_digest:
-                return Outcome(self.dead_letter(
-                    src, f"payment_id {payment.payment_id!r} was already screened with different content "
-                    f"(first input sha256 {prior['input_digest'][:16]}...); the first decision stands", src.partition,
-                    versions), dead_letter=True)
+                return Outcome(
+                    self.dead_letter(
+                        src,
+                        f"payment_id {payment.payment_id!r} was already screened with different content "
+                        f"(first input sha256 {prior['input_digest'][:16]}...); the first decision stands",
+                        src.partition,
+                        versions,
+                    ),
+                    dead_letter=True,
+                )
             decision = prior["decision"]
             replayed = True
         else:
@@ -127,12 +148,22 @@ class PaymentProcessor(Processor):
         if alert is not None:
             outs.append(Out(t.alerts, key, self.serde.encode(t.alerts, "Alert", alert)))
         for notice in notice_records(decision):
-            outs.append(Out(t.notice_requests, notice["account_id"].encode(),
-                            self.serde.encode(t.notice_requests, "Notice", notice)))
+            outs.append(
+                Out(
+                    t.notice_requests,
+                    notice["account_id"].encode(),
+                    self.serde.encode(t.notice_requests, "Notice", notice),
+                )
+            )
         audit_key, audit_value = self.audit.append(
-            src.partition, kind="decision", subject_id=decision["payment_id"], input_digest=input_digest,
-            rules_version=decision["rules_version"], registry_version=decision["registry_version"],
-            recorded_at=decision["screened_at"], body=decision,
+            src.partition,
+            kind="decision",
+            subject_id=decision["payment_id"],
+            input_digest=input_digest,
+            rules_version=decision["rules_version"],
+            registry_version=decision["registry_version"],
+            recorded_at=decision["screened_at"],
+            body=decision,
         )
         outs.append(Out(t.audit, audit_key, audit_value, src.partition))
         return outs
@@ -150,19 +181,27 @@ class NoticeProcessor(Processor):
         if key in sent:
             return Outcome([])
         audit_key, audit_value = self.audit.append(
-            src.partition, kind="notice", subject_id=notice["notice_id"], input_digest=digest(src.value or b""),
-            rules_version=notice["rules_version"], registry_version=registry_version,
-            recorded_at=notice["issued_at"], body=notice,
+            src.partition,
+            kind="notice",
+            subject_id=notice["notice_id"],
+            input_digest=digest(src.value or b""),
+            rules_version=notice["rules_version"],
+            registry_version=registry_version,
+            recorded_at=notice["issued_at"],
+            body=notice,
         )
         # The notice is sent before the table remembers it: a crash in between repeats the same
         # notice (same id, same bytes), never loses it.
-        outs = [Out(self.topics.notices, notice["account_id"].encode(), src.value or b""),
-                Out(self.topics.audit, audit_key, audit_value, src.partition)]
+        outs = [
+            Out(self.topics.notices, notice["account_id"].encode(), src.value or b""),
+            Out(self.topics.audit, audit_key, audit_value, src.partition),
+        ]
         return Outcome(outs, remember=(key, notice["notice_id"], notice["section"]))
 
 
-def apply_registry_change(registry: Registry, serde: Serde, settings: Settings, topic: str,
-                          key: bytes | None, value: bytes | None) -> dict[str, Any]:
+def apply_registry_change(
+    registry: Registry, serde: Serde, settings: Settings, topic: str, key: bytes | None, value: bytes | None
+) -> dict[str, Any]:
     """Apply one registry record (upsert, or tombstone when value is None); return what changed.
 
     Raises CodecError or RegistryError for a record that cannot be applied.
@@ -207,11 +246,17 @@ class RegistryProcessor(Processor):
         try:
             change = apply_registry_change(self.registry, self.serde, self.settings, src.topic, src.key, src.value)
         except (CodecError, RegistryError, ValueError) as exc:
-            return Outcome(self.dead_letter(src, str(exc), self.chain, (rules_version, self.registry.version)),
-                           dead_letter=True)
+            return Outcome(
+                self.dead_letter(src, str(exc), self.chain, (rules_version, self.registry.version)), dead_letter=True
+            )
         audit_key, audit_value = self.audit.append(
-            self.chain, kind="registry", subject_id=f"{src.topic}:{change['key']}",
-            input_digest=digest(src.value or b""), rules_version=rules_version,
-            registry_version=self.registry.version, recorded_at=src.instant.isoformat(), body=change,
+            self.chain,
+            kind="registry",
+            subject_id=f"{src.topic}:{change['key']}",
+            input_digest=digest(src.value or b""),
+            rules_version=rules_version,
+            registry_version=self.registry.version,
+            recorded_at=src.instant.isoformat(),
+            body=change,
         )
         return Outcome([Out(self.topics.audit, audit_key, audit_value, self.chain)])

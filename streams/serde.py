@@ -94,4 +94,6 @@ class Serde:
             if not isinstance(datum, dict):
                 raise CodecError("Confluent Avro value is not a record")
             return from_avro(expected, datum)
-        raise CodecError(f"unknown encoding (first byte {data[:1].hex() or 'none'}): not JSON, Avro single-object or Confluent Avro")
+        raise CodecError(
+            f"unknown encoding (first byte {data[:1].hex() or 'none'}): not JSON, Avro single-object or Confluent Avro"
+        )

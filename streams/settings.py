@@ -86,7 +86,10 @@ class Settings(BaseSettings):
 
     def kafka_config(self) -> dict[str, Any]:
         """librdkafka (confluent-kafka) client settings, security included."""
-        conf: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers, "security.protocol": self.security_protocol}
+        conf: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "security.protocol": self.security_protocol,
+        }
         if self.sasl_mechanism:
             conf["sasl.mechanism"] = self.sasl_mechanism
         if self.sasl_username:

@@ -37,8 +37,12 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(t.notices, n, key="account_id"),
         TopicSpec(t.dead_letter, n, key="source position"),
         # 1010.630(e): records kept at least five years; never deleted by size.
-        TopicSpec(t.audit, n + 1, {"retention.ms": str(settings.audit_retention_ms), "retention.bytes": "-1",
-                                   "cleanup.policy": "delete"}, key="chain"),
+        TopicSpec(
+            t.audit,
+            n + 1,
+            {"retention.ms": str(settings.audit_retention_ms), "retention.bytes": "-1", "cleanup.policy": "delete"},
+            key="chain",
+        ),
         # One partition: small, and every worker reads all of it (a Faust global table).
         TopicSpec(t.registry_accounts, 1, compact, key="account_id"),
         TopicSpec(t.registry_institutions, 1, compact, key="bic"),

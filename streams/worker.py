@@ -27,6 +27,7 @@ class ScreenerWorker(faust.Worker):
     """A Faust worker that drains the batch in hand before stopping."""
 
     screener: Screener
+    _drain_task: asyncio.Future[None] | None = None
 
     def _on_sigterm(self) -> None:
         self.screener.state.draining = True
@@ -39,7 +40,7 @@ class ScreenerWorker(faust.Worker):
                 log.warning("batch not finished in time; its payments are screened again after restart")
             self._schedule_shutdown(signal.SIGTERM)
 
-        asyncio.ensure_future(drain())
+        self._drain_task = asyncio.ensure_future(drain())
 
 
 def build(settings: Settings, rules: RuleSet) -> Screener:
@@ -51,8 +52,14 @@ def run(settings: Settings, rules: RuleSet) -> Any:
     """Create the topics, then run the worker until it is stopped (never returns)."""
     created = ensure_topics(settings)
     screener = build(settings, rules)
-    log.info("starting worker", app_id=settings.app_id, bootstrap_servers=settings.bootstrap_servers,
-             topics_created=created, rules_version=rules.version, partitions=settings.partitions)
+    log.info(
+        "starting worker",
+        app_id=settings.app_id,
+        bootstrap_servers=settings.bootstrap_servers,
+        topics_created=created,
+        rules_version=rules.version,
+        partitions=settings.partitions,
+    )
     worker = ScreenerWorker(screener.app, loglevel=settings.log_level, quiet=True)
     worker.screener = screener
     return worker.execute_from_commandline()

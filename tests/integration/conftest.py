@@ -15,7 +15,7 @@ import pytest
 
 from ops.broker import EmbeddedBroker, free_port
 from ops.demo import start_worker, wait_ready, worker_env
-from ops.kafka_commands import decoded_records, load_registry
+from ops.kafka_commands import load_registry
 from streams.settings import Settings
 from streams.topics import ensure_topics
 
@@ -44,8 +44,14 @@ class Worker:
     def __init__(self, broker: EmbeddedBroker, base: Path, app_id: str) -> None:
         self.web_port = free_port()
         self.log = base / f"worker-{uuid.uuid4().hex[:6]}.log"
-        self.env = worker_env(broker.bootstrap, self.web_port, base / "data", SCREENER_APP_ID=app_id,
-                              SCREENER_PARTITIONS="4", SCREENER_LOG_LEVEL="info")
+        self.env = worker_env(
+            broker.bootstrap,
+            self.web_port,
+            base / "data",
+            SCREENER_APP_ID=app_id,
+            SCREENER_PARTITIONS="4",
+            SCREENER_LOG_LEVEL="info",
+        )
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Worker:
@@ -84,8 +90,9 @@ def worker(broker: EmbeddedBroker, settings: Settings, tmp_path_factory: pytest.
         running.terminate()
 
 
-def collect(settings: Settings, topic: str, want: int, timeout: float = 60.0,
-            key: str = "payment_id") -> dict[str, list[dict[str, Any]]]:
+def collect(
+    settings: Settings, topic: str, want: int, timeout: float = 60.0, key: str = "payment_id"
+) -> dict[str, list[dict[str, Any]]]:
     """Records of a topic grouped by a field, read from the beginning until `want` groups are seen."""
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 

@@ -27,7 +27,8 @@ COMPARED = ("decision", "hits", "citations", "notices", "rules_version", "regist
 def offline_decisions() -> dict[str, dict]:
     out = io.StringIO()
     FileScreener(load_rules(), load_registry_file(SAMPLES / "registry.yaml")).run(
-        "samples", (SAMPLES / "payments.jsonl").open("rb"), out, lambda _: None)
+        "samples", (SAMPLES / "payments.jsonl").open("rb"), out, lambda _: None
+    )
     return {d["payment_id"]: d for d in map(json.loads, out.getvalue().splitlines())}
 
 
@@ -48,8 +49,10 @@ def test_sample_payments_decide_through_kafka_as_offline(worker: Worker, setting
     want_notices = {(n["account_id"], n["section"]) for d in expected.values() for n in d["notices"]}
     notices = collect(settings, settings.topics.notices, len(want_notices), key="notice_id")
     assert {(r[0]["account_id"], r[0]["section"]) for r in notices.values()} == want_notices
-    assert all(len({json.dumps({k: v for k, v in r.items() if k != "_position"}, sort_keys=True) for r in rs}) == 1
-               for rs in notices.values())
+    assert all(
+        len({json.dumps({k: v for k, v in r.items() if k != "_position"}, sort_keys=True) for r in rs}) == 1
+        for rs in notices.values()
+    )
 
 
 def test_health_readiness_and_metrics(worker: Worker):
@@ -78,19 +81,35 @@ def kcat_env(tmp_path: Path) -> dict[str, str]:
 def test_payment_produced_by_kcat_is_screened(worker: Worker, settings, tmp_path: Path):
     kcat = shutil.which("kcat")
     assert kcat, "kcat is missing: `bash ops/bootstrap.sh test` installs it"
-    line = json.dumps({"payment_id": "KCAT-1", "message_type": "MT103", "created_at": "2025-06-10T10:00:00Z",
-                       "correspondent_account_id": "ACC-DE-001", "creditor": {"name": "Choe Chol Min"}})
-    subprocess.run([kcat, "-P", "-b", settings.bootstrap_servers, "-t", settings.topics.payments, "-k", "KCAT-1"],
-                   input=line.encode() + b"\n", check=True, timeout=30, env=kcat_env(tmp_path))
+    line = json.dumps(
+        {
+            "payment_id": "KCAT-1",
+            "message_type": "MT103",
+            "created_at": "2025-06-10T10:00:00Z",
+            "correspondent_account_id": "ACC-DE-001",
+            "creditor": {"name": "Choe Chol Min"},
+        }
+    )
+    subprocess.run(
+        [kcat, "-P", "-b", settings.bootstrap_servers, "-t", settings.topics.payments, "-k", "KCAT-1"],
+        input=line.encode() + b"\n",
+        check=True,
+        timeout=30,
+        env=kcat_env(tmp_path),
+    )
     got = collect(settings, settings.topics.decisions, 1 + 45)
     assert got["KCAT-1"][0]["decision"] == "block"
 
 
 def test_bad_input_lands_in_the_dead_letter_topic(worker: Worker, settings):
     sender = Sender(settings)
-    bad = [b"not json at all", b"\xc3\x01\x00\x01\x02\x03\x04\x05\x06\x07\x08",
-           json.dumps({"payment_id": "BAD-AMOUNT", "message_type": "MT103",
-                       "created_at": "2025-06-10T10:00:00Z", "amount": 12.5}).encode()]
+    bad = [
+        b"not json at all",
+        b"\xc3\x01\x00\x01\x02\x03\x04\x05\x06\x07\x08",
+        json.dumps(
+            {"payment_id": "BAD-AMOUNT", "message_type": "MT103", "created_at": "2025-06-10T10:00:00Z", "amount": 12.5}
+        ).encode(),
+    ]
     for value in bad:
         sender.send(settings.topics.payments, b"bad", value)
     sender.flush()
@@ -102,8 +121,11 @@ def test_bad_input_lands_in_the_dead_letter_topic(worker: Worker, settings):
     assert "amount: must be a decimal string" in amount["error"]
     assert amount["source_topic"] == settings.topics.payments and amount["source_offset"] >= 0
     # The worker is still screening after bad input.
-    Sender(settings).send(settings.topics.payments, b"AFTER-BAD", json.dumps(
-        {"payment_id": "AFTER-BAD", "message_type": "MT103", "created_at": "2025-06-10T10:00:00Z"}).encode())
+    Sender(settings).send(
+        settings.topics.payments,
+        b"AFTER-BAD",
+        json.dumps({"payment_id": "AFTER-BAD", "message_type": "MT103", "created_at": "2025-06-10T10:00:00Z"}).encode(),
+    )
     assert "AFTER-BAD" in collect(settings, settings.topics.decisions, 47)
 
 
@@ -120,8 +142,14 @@ def test_registry_update_changes_the_next_decision(worker: Worker, settings, tmp
     while worker.readyz()["registry_version"] != target and time.monotonic() < deadline:
         time.sleep(0.2)
     assert worker.readyz()["registry_version"] == target
-    line = json.dumps({"payment_id": "AFTER-REGISTRY", "message_type": "MT103", "created_at": "2025-06-10T10:00:00Z",
-                       "correspondent_account_id": "ACC-DE-001"}).encode()
+    line = json.dumps(
+        {
+            "payment_id": "AFTER-REGISTRY",
+            "message_type": "MT103",
+            "created_at": "2025-06-10T10:00:00Z",
+            "correspondent_account_id": "ACC-DE-001",
+        }
+    ).encode()
     produce_payments(settings, io.BytesIO(line + b"\n"), None, raw=False)
     decision = collect(settings, settings.topics.decisions, 48)["AFTER-REGISTRY"][0]
     assert decision["decision"] == "block"
@@ -139,8 +167,17 @@ def test_audit_trail_verifies(worker: Worker, settings):
 
 
 def test_sigterm_finishes_flushes_and_exits_zero_within_ten_seconds(worker: Worker, settings, broker, tmp_path):
-    lines = [json.dumps({"payment_id": f"TERM-{i}", "message_type": "MT103", "created_at": "2025-06-10T10:00:00Z",
-                         "correspondent_account_id": "ACC-DE-001"}) for i in range(3000)]
+    lines = [
+        json.dumps(
+            {
+                "payment_id": f"TERM-{i}",
+                "message_type": "MT103",
+                "created_at": "2025-06-10T10:00:00Z",
+                "correspondent_account_id": "ACC-DE-001",
+            }
+        )
+        for i in range(3000)
+    ]
     produce_payments(settings, io.BytesIO("\n".join(lines).encode()), None, raw=False)
     time.sleep(0.3)
     code, seconds = worker.terminate()
@@ -151,5 +188,8 @@ def test_sigterm_finishes_flushes_and_exits_zero_within_ten_seconds(worker: Work
         assert all(f"TERM-{i}" in got for i in range(3000))
     finally:
         restarted.terminate()
-    assert not [r for r in decoded_records(settings, settings.topics.dead_letter, True, None, 1.0)
-                if "TERM-" in r.get("original", "")]
+    assert not [
+        r
+        for r in decoded_records(settings, settings.topics.dead_letter, True, None, 1.0)
+        if "TERM-" in r.get("original", "")
+    ]
