@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from fastavro import schemaless_reader, schemaless_writer
 from fastavro.schema import fingerprint, load_schema, to_parsing_canonical_form
@@ -35,16 +35,7 @@ RecordName = Literal[
     "AuditRecord",
     "DeadLetter",
 ]
-RECORDS: tuple[RecordName, ...] = (
-    "Payment",
-    "Account",
-    "RegistryInstitution",
-    "Decision",
-    "Alert",
-    "Notice",
-    "AuditRecord",
-    "DeadLetter",
-)
+RECORDS: tuple[RecordName, ...] = get_args(RecordName)
 
 
 class CodecError(ValueError):

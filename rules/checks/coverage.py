@@ -41,6 +41,11 @@ class Evidence:
         return (self.strong, self.identifier, self.score)
 
 
+def identified(measure: SpecialMeasure, basis: Basis, field: str, value: str, matched: str, because: str) -> Evidence:
+    """Evidence from an identifier (BIC, registry link, country): strong, score 100."""
+    return Evidence(measure, basis, True, True, 100.0, field, value, matched, because)
+
+
 def _jurisdiction_measures(rules: RuleSet, country: str | None, attr: str) -> list[SpecialMeasure]:
     if not country:
         return []
@@ -145,16 +150,13 @@ def institution_evidence(rules: RuleSet, registry: Registry, field: str, inst: I
     bic = try_parse_bic(inst.bic)
     if bic is not None:
         for m, basis, matched, because in _identity_evidence(rules, bic, None, ()):
-            out.append(Evidence(m, basis, True, True, 100.0, f"{field}.bic", bic.value, matched, because))
+            out.append(identified(m, basis, f"{field}.bic", bic.value, matched, because))
     if inst.country:
         for m in _jurisdiction_measures(rules, inst.country, "located_in"):
             out.append(
-                Evidence(
+                identified(
                     m,
                     "located_in",
-                    True,
-                    True,
-                    100.0,
                     f"{field}.country",
                     inst.country,
                     inst.country,
@@ -163,10 +165,10 @@ def institution_evidence(rules: RuleSet, registry: Registry, field: str, inst: I
             )
     for record in _registry_records(registry, inst, bic):
         out.extend(_registry_evidence(rules, registry, field, inst, record))
-    identified = {ev.measure.section for ev in out}
+    sections_found = {ev.measure.section for ev in out}
     if inst.name:
         for ev in name_evidence(rules, f"{field}.name", inst.name):
-            if ev.measure.section not in identified:
+            if ev.measure.section not in sections_found:
                 out.append(ev)
         if not out:
             out.extend(_jurisdiction_words(rules, f"{field}.name", inst.name, located=False))
@@ -185,12 +187,9 @@ def _registry_evidence(
     own_bic = try_parse_bic(record.bic)
     for m, basis, matched, because in _identity_evidence(rules, own_bic, record.country, record.names()):
         out.append(
-            Evidence(
+            identified(
                 m,
                 basis,
-                True,
-                True,
-                100.0,
                 where,
                 value,
                 matched,
@@ -204,12 +203,9 @@ def _registry_evidence(
                 continue
             chain = " -> ".join(anc.path)
             out.append(
-                Evidence(
+                identified(
                     m,
                     anc.relation,
-                    True,
-                    True,
-                    100.0,
                     where,
                     value,
                     matched,
@@ -244,12 +240,9 @@ def text_evidence(rules: RuleSet, field: str, text: str) -> list[Evidence]:
             continue
         for ref in rules.by_bic.get(bic.institution_key, []):
             out.append(
-                Evidence(
+                identified(
                     ref.measure,
                     "listed",
-                    True,
-                    True,
-                    100.0,
                     field,
                     text,
                     ref.institution.name,
