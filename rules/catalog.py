@@ -204,6 +204,20 @@ class RuleSet:
     by_bic: dict[str, list[ListedRef]] = field(init=False)
     tz: ZoneInfo = field(init=False)
     closed_days: frozenset[date] = field(init=False)
+    # Name-match results by name: a pure function of the name and this rule set, memoised because
+    # the same bank names recur in payment after payment. Bounded; cleared when full.
+    match_cache: dict[Any, Any] = field(init=False, default_factory=dict)
+    MATCH_CACHE_MAX = 200_000
+
+    def memo(self, key: Any, compute: Any) -> Any:
+        """The cached value for key, computing it on a miss."""
+        try:
+            return self.match_cache[key]
+        except KeyError:
+            if len(self.match_cache) >= self.MATCH_CACHE_MAX:
+                self.match_cache.clear()
+            value = self.match_cache[key] = compute()
+            return value
 
     def __post_init__(self) -> None:
         try:

@@ -38,6 +38,12 @@ class PersonMatch:
 
 
 def person_matches(rules: RuleSet, name: str, country: str | None) -> list[PersonMatch]:
+    """Memoised _person_matches (a pure function of name, country and the rule set)."""
+    matches: list[PersonMatch] = rules.memo(("person", name, country), lambda: _person_matches(rules, name, country))
+    return matches
+
+
+def _person_matches(rules: RuleSet, name: str, country: str | None) -> list[PersonMatch]:
     """Listed persons the name matches (best variant each), after look-alike suppression.
 
     Strong means a score of STRONG_MATCH or more with no country in the payment that the listed

@@ -89,6 +89,15 @@ def suppressed_by_look_alike(rules: RuleSet, name: str, score: float) -> str | N
     return None
 
 
+def _covered_matches(rules: RuleSet, name: str) -> tuple[tuple[ListedRef, float, str], ...]:
+    """Covered names a name matches, look-alikes suppressed: (listed ref, score, listed variant)."""
+    return tuple(
+        (hit.name.payload, hit.score, hit.name.form.original)
+        for hit in rules.covered_names.search(name, POSSIBLE_MATCH)
+        if suppressed_by_look_alike(rules, name, hit.score) is None
+    )
+
+
 def name_evidence(rules: RuleSet, field: str, name: str) -> list[Evidence]:
     """Covered institutions a name refers to, strong or possible, after look-alike suppression.
 
@@ -97,17 +106,14 @@ def name_evidence(rules: RuleSet, field: str, name: str) -> list[Evidence]:
     look-alikes are suppressed by name instead.
     """
     best: dict[tuple[str, str], Evidence] = {}
-    for hit in rules.covered_names.search(name, POSSIBLE_MATCH):
-        ref: ListedRef = hit.name.payload
-        if suppressed_by_look_alike(rules, name, hit.score) is not None:
-            continue
-        because = f"{name!r} matches {ref.institution.name} as {hit.name.form.original!r} (score {hit.score:g})"
+    for ref, score, listed in rules.memo(("covered", name), lambda: _covered_matches(rules, name)):
+        because = f"{name!r} matches {ref.institution.name} as {listed!r} (score {score:g})"
         ev = Evidence(
             ref.measure,
             "listed",
             False,
-            hit.score >= STRONG_MATCH,
-            hit.score,
+            score >= STRONG_MATCH,
+            score,
             field,
             name,
             ref.institution.name,
