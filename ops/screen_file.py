@@ -22,6 +22,7 @@ from rules.catalog import RuleSet
 from rules.engine import screen
 from rules.payment import PaymentError, parse_payment
 from rules.registry import Registry, RegistryError, registry_from_mapping
+from schemas.codec import dead_letter_json
 
 MAX_LINE_BYTES = 1 << 20
 
@@ -92,22 +93,6 @@ def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes, str | None]]:
         yield number, chunk.rstrip(b"\r\n"), None
 
 
-def dead_letter_record(source: str, line: int, original: bytes, error: str) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "error": error,
-        "source_file": source,
-        "line": line,
-        "received_at": datetime.now(UTC).isoformat(),
-    }
-    try:
-        record["original"] = original.decode("utf-8")
-    except UnicodeDecodeError:
-        import base64
-
-        record["original_base64"] = base64.b64encode(original).decode("ascii")
-    return record
-
-
 @dataclass
 class FileScreener:
     """Screens a stream of JSON lines into decision lines and dead-letter lines."""
@@ -142,7 +127,9 @@ class FileScreener:
                     error = str(exc)
             if error is not None:
                 self.summary.dead_letters += 1
-                dead_letters(dead_letter_record(source, number, raw, error))
+                dead_letters(
+                    dead_letter_json(error, raw, datetime.now(UTC).isoformat(), source_file=source, line=number)
+                )
                 continue
             decision = screen(payment, self.registry, self.rules, self.as_of or datetime.now(UTC))
             self.summary.decisions[decision.decision] += 1

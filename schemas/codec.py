@@ -96,6 +96,14 @@ def from_avro(name: RecordName, datum: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
+def dead_letter_json(error: str, original: bytes | None, received_at: str, **source: Any) -> dict[str, Any]:
+    """The JSON form of a dead-letter record: the original as text when it is UTF-8, else base64.
+
+    `source` names where the input came from: source_topic/partition/offset, or source_file/line.
+    """
+    return from_avro("DeadLetter", {"error": error, "original": original or b"", "received_at": received_at, **source})
+
+
 def encode_body(name: RecordName, record: Mapping[str, Any]) -> bytes:
     """The schemaless Avro body of a record given in its JSON form."""
     out = io.BytesIO()

@@ -6,7 +6,6 @@ twice (at-least-once delivery) is the same record, and consumers can deduplicate
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from streams.audit import canonical, digest
@@ -53,19 +52,3 @@ def notice_records(decision: dict[str, Any]) -> list[dict[str, Any]]:
         }
         for n in decision.get("notices", [])
     ]
-
-
-def dead_letter_record(
-    error: str, original: bytes | None, topic: str, partition: int, offset: int, received_at: str
-) -> dict[str, Any]:
-    """A dead-letter record keeping the original bytes exactly (base64 in its JSON form)."""
-    return {
-        "error": error,
-        "original_base64": base64.b64encode(original or b"").decode("ascii"),
-        "source_topic": topic,
-        "source_partition": partition,
-        "source_offset": offset,
-        "source_file": None,
-        "line": None,
-        "received_at": received_at,
-    }

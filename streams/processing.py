@@ -14,9 +14,9 @@ from typing import Any
 
 from rules import PaymentError, Registry, RegistryError, RuleSet, parse_payment, screen
 from rules.registry import parse_account, parse_institution
-from schemas.codec import CodecError
+from schemas.codec import CodecError, dead_letter_json
 from streams.audit import AuditChains, canonical, digest
-from streams.outputs import alert_record, dead_letter_record, notice_records
+from streams.outputs import alert_record, notice_records
 from streams.serde import Serde
 from streams.settings import Settings
 
@@ -72,7 +72,14 @@ class Processor:
         self.topics = settings.topics
 
     def dead_letter(self, src: Source, error: str, chain: int, versions: tuple[str, str]) -> list[Out]:
-        record = dead_letter_record(error, src.value, src.topic, src.partition, src.offset, src.instant.isoformat())
+        record = dead_letter_json(
+            error,
+            src.value,
+            src.instant.isoformat(),
+            source_topic=src.topic,
+            source_partition=src.partition,
+            source_offset=src.offset,
+        )
         value = self.serde.encode(self.topics.dead_letter, "DeadLetter", record)
         audit_key, audit_value = self.audit.append(
             chain,
@@ -82,7 +89,7 @@ class Processor:
             rules_version=versions[0],
             registry_version=versions[1],
             recorded_at=src.instant.isoformat(),
-            body={k: v for k, v in record.items() if k != "original_base64"}
+            body={k: v for k, v in record.items() if k not in ("original", "original_base64")}
             | {"original_sha256": digest(src.value or b"")},
         )
         return [
