@@ -1,35 +1,67 @@
 """An inverted index over listed names, so a lookup scores a few candidates, not the whole list.
 
-A listed name is reachable from a query through any of its tokens, the first three letters of
-any token (typos rarely hit the start of every word), or its space-free form (names written
-without spaces, as Hangul transliterates). Only candidates found this way are scored.
+Blocking is exact, not heuristic, for everything the score can reach through words: a name
+scores at least POSSIBLE_MATCH only if the query matches words carrying at least that share of
+the listed name's weight (rules/similarity.py: the score is at most 100 x recall). So each listed
+name is filed only under its *required* words: its rarest words whose weight together exceeds
+the share it may miss. A query reaches a listed name only through a word similar to one of them,
+and the cost of a lookup depends on how many names share the query's rare words, not on the size
+of the list.
+
+Two paths do not go through words and have their own keys:
+- equal space-free forms ("Cholmin" / "Chol Min"): the compact form itself;
+- nearly equal space-free forms (similarity.py's compact rule, at most one or two letters apart):
+  the first four and the last four letters with the length. A compact form two or more edits from
+  the listed one at both of its ends is found only through its words.
+Similar words are those token_similarity accepts, looked up among the list's words that share the
+query word's first three or last three letters.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from rules.names import GENERIC_WORDS, NameForm, name_form, text_tokens
-from rules.similarity import POSSIBLE_MATCH, score_names
+from rapidfuzz import process
+from rapidfuzz.distance import JaroWinkler
+
+from rules.names import NameForm, name_form, text_tokens
+from rules.similarity import (
+    COMPACT_MIN,
+    COMPACT_MIN_LENGTH,
+    POSSIBLE_MATCH,
+    SHORT_TOKEN,
+    TOKEN_MIN,
+    score_names,
+)
 
 T = TypeVar("T")
 
-_PREFIX = 3
-# A token shared by more listed names than this is no use for finding candidates on its own.
-_MAX_POSTING = 2_000
+_AFFIX = 3
+_ENDS = 4
+# The lowest score the required-word filing is exact for; a search below it scans every name.
+INDEXED_MIN_SCORE = POSSIBLE_MATCH
+# Margin for the rounding of scores to one decimal (a raw 79.95 shows as 80.0).
+_ROUNDING = 0.001
+_SIMILAR_CACHE_MAX = 100_000
 
 
-def _keys(form: NameForm) -> set[str]:
-    distinctive = [t for t in form.tokens if t not in GENERIC_WORDS] or list(form.tokens)
-    keys = {f"c:{form.compact}"}
-    for tok in distinctive:
-        keys.add(f"t:{tok}")
-        if len(tok) > _PREFIX:
-            keys.add(f"p:{tok[:_PREFIX]}")
-    return keys
+def _weights(form: NameForm) -> dict[str, float]:
+    out: dict[str, float] = defaultdict(float)
+    for tok, weight in zip(form.tokens, form.weights, strict=True):
+        out[tok] += weight
+    return out
+
+
+def _length_range(length: int) -> range:
+    """Compact lengths within reach of the compact rule: |a - b| <= (1 - COMPACT_MIN/100)(a + b)."""
+    slack = 1 - COMPACT_MIN / 100
+    low = math.ceil(length * (1 - slack) / (1 + slack))
+    high = math.floor(length * (1 + slack) / (1 - slack))
+    return range(max(low, COMPACT_MIN_LENGTH), high + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +86,43 @@ class NameIndex(Generic[T]):
 
     def __init__(self, entries: Iterable[tuple[str, T, bool]]) -> None:
         self._names: list[IndexedName[T]] = []
-        postings: dict[str, list[int]] = defaultdict(list)
         for text, payload, weak in entries:
             form = name_form(text)
-            if not form.tokens:
-                continue
-            idx = len(self._names)
-            self._names.append(IndexedName(form, payload, weak))
-            for key in _keys(form):
-                postings[key].append(idx)
-        self._postings = {k: tuple(v) for k, v in postings.items()}
+            if form.tokens:
+                self._names.append(IndexedName(form, payload, weak))
+        frequency = Counter(tok for named in self._names for tok in set(named.form.tokens))
+        required: dict[str, list[int]] = defaultdict(list)
+        compact: dict[str, list[int]] = defaultdict(list)
+        ends: dict[tuple[str, str, int], list[int]] = defaultdict(list)
+        self._weights: list[dict[str, float]] = []
+        may_miss = 1 - INDEXED_MIN_SCORE / 100 + _ROUNDING
+        for idx, named in enumerate(self._names):
+            form = named.form
+            compact[form.compact].append(idx)
+            weights = _weights(form)
+            self._weights.append(weights)
+            if named.weak:
+                continue  # a weak name counts only when equal to the query (compact key)
+            if len(form.compact) >= COMPACT_MIN_LENGTH:
+                ends[("p", form.compact[:_ENDS], len(form.compact))].append(idx)
+                ends[("s", form.compact[-_ENDS:], len(form.compact))].append(idx)
+            covered = 0.0
+            for tok in sorted(weights, key=lambda t: (frequency[t], t)):
+                required[tok].append(idx)
+                covered += weights[tok]
+                if covered > may_miss * form.total:
+                    break
+        self._required = {k: tuple(v) for k, v in required.items()}
+        self._compact = {k: tuple(v) for k, v in compact.items()}
+        self._ends = {k: tuple(v) for k, v in ends.items()}
+        vocab_by_affix: dict[str, set[str]] = defaultdict(set)
+        for tok in frequency:
+            if len(tok) >= SHORT_TOKEN:
+                vocab_by_affix[f"p:{tok[:_AFFIX]}"].add(tok)
+                vocab_by_affix[f"s:{tok[-_AFFIX:]}"].add(tok)
+        self._vocab_by_affix = {k: sorted(v) for k, v in vocab_by_affix.items()}
+        self._vocabulary = frozenset(frequency)
+        self._similar_cache: dict[str, frozenset[str]] = {}
         # Exact token sequences, for finding listed names inside free text.
         self._phrases: dict[str, list[int]] = defaultdict(list)
         for idx, named in enumerate(self._names):
@@ -72,13 +131,49 @@ class NameIndex(Generic[T]):
     def __len__(self) -> int:
         return len(self._names)
 
+    def similar_words(self, token: str) -> frozenset[str]:
+        """The list's words that token_similarity accepts for token (itself included if listed)."""
+        cached = self._similar_cache.get(token)
+        if cached is not None:
+            return cached
+        found = {token} if token in self._vocabulary else set()
+        if len(token) >= SHORT_TOKEN:
+            for key in (f"p:{token[:_AFFIX]}", f"s:{token[-_AFFIX:]}"):
+                bucket = self._vocab_by_affix.get(key)
+                if bucket:
+                    # The same scorer and threshold as similarity.token_similarity, run in C.
+                    hits = process.extract(
+                        token, bucket, scorer=JaroWinkler.similarity, score_cutoff=TOKEN_MIN, limit=None
+                    )
+                    found.update(word for word, _, _ in hits)
+        result = frozenset(found)
+        if len(self._similar_cache) >= _SIMILAR_CACHE_MAX:
+            self._similar_cache.clear()
+        self._similar_cache[token] = result
+        return result
+
     def candidates(self, form: NameForm) -> set[int]:
-        """Positions of the listed names sharing a key with the query."""
-        found: set[int] = set()
-        for key in _keys(form):
-            posting = self._postings.get(key, ())
-            if len(posting) <= _MAX_POSTING or key.startswith(("t:", "c:")):
-                found.update(posting)
+        """Positions of the listed names that can score at least INDEXED_MIN_SCORE against form."""
+        found: set[int] = set(self._compact.get(form.compact, ()))
+        matched: set[str] = set()
+        for tok in set(form.tokens):
+            matched |= self.similar_words(tok)
+        may_miss = 1 - INDEXED_MIN_SCORE / 100 + _ROUNDING
+        for word in matched:
+            for idx in self._required.get(word, ()):
+                if idx in found:
+                    continue
+                # The recall bound: the listed name's weight among the matched words.
+                weights = self._weights[idx]
+                missing = sum(w for t, w in weights.items() if t not in matched)
+                if missing <= may_miss * self._names[idx].form.total:
+                    found.add(idx)
+        length = len(form.compact)
+        if length >= COMPACT_MIN_LENGTH:
+            head, tail = form.compact[:_ENDS], form.compact[-_ENDS:]
+            for size in _length_range(length):
+                found.update(self._ends.get(("p", head, size), ()))
+                found.update(self._ends.get(("s", tail, size), ()))
         return found
 
     def search(self, name: str, min_score: float) -> list[NameHit[T]]:
@@ -90,11 +185,26 @@ class NameIndex(Generic[T]):
         form = name_form(name)
         if not form.tokens:
             return []
+        pool: Iterable[int] = self.candidates(form) if min_score >= INDEXED_MIN_SCORE else range(len(self._names))
         hits: list[NameHit[T]] = []
-        for idx in self.candidates(form):
+        for idx in pool:
             named = self._names[idx]
             if named.weak:
                 # An ambiguous alias, even matched exactly, is never enough to act on alone.
+                score = POSSIBLE_MATCH if named.form.compact == form.compact else 0.0
+            else:
+                score = score_names(form, named.form)
+            if score >= min_score:
+                hits.append(NameHit(score, named))
+        hits.sort(key=lambda h: (-h.score, h.name.form.original))
+        return hits
+
+    def scan(self, name: str, min_score: float) -> list[NameHit[T]]:
+        """search without the index: every listed name scored (for tests and audits of the index)."""
+        form = name_form(name)
+        hits: list[NameHit[T]] = []
+        for named in self._names:
+            if named.weak:
                 score = POSSIBLE_MATCH if named.form.compact == form.compact else 0.0
             else:
                 score = score_names(form, named.form)

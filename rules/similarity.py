@@ -21,12 +21,13 @@ CONTAINED_MATCH = 92.0
 
 # Two tokens count as the same word at this Jaro-Winkler similarity or above
 # ("Cheol"/"Chol", "Dandung"/"Dandong"), never for short words, which must be exact.
-_TOKEN_MIN = 0.90
-_SHORT = 4
+TOKEN_MIN = 0.90
+SHORT_TOKEN = 4
 # Without any of the listed name's distinctive words, a name cannot reach even a possible match.
 _NO_DISTINCTIVE_CAP = 50.0
 # Space-free forms this close denote the same name split differently ("Cholmin"/"Chol Min").
-_COMPACT_MIN = 94.0
+COMPACT_MIN = 94.0
+COMPACT_MIN_LENGTH = 8
 
 
 def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
@@ -39,10 +40,10 @@ def token_similarity(a: str, b: str) -> float:
     """Similarity of two tokens in [0, 1], zero below the threshold."""
     if a == b:
         return 1.0
-    if len(a) < _SHORT or len(b) < _SHORT:
+    if len(a) < SHORT_TOKEN or len(b) < SHORT_TOKEN:
         return 0.0
     sim = float(JaroWinkler.similarity(a, b))
-    return sim if sim >= _TOKEN_MIN else 0.0
+    return sim if sim >= TOKEN_MIN else 0.0
 
 
 def score_names(query: NameForm, listed: NameForm) -> float:
@@ -87,8 +88,8 @@ def score_names(query: NameForm, listed: NameForm) -> float:
         # The listed name stands whole and in order in the query ("Commercial Bank of Syria,
         # Damascus"): what the payment adds qualifies it; known look-alikes are suppressed apart.
         score = CONTAINED_MATCH
-    if score < STRONG_MATCH and min(len(query.compact), len(listed.compact)) >= 8:
+    if score < STRONG_MATCH and min(len(query.compact), len(listed.compact)) >= COMPACT_MIN_LENGTH:
         compact = float(ratio(query.compact, listed.compact))
-        if compact >= _COMPACT_MIN:
+        if compact >= COMPACT_MIN:
             score = max(score, compact)
     return round(float(score), 1)

@@ -1,0 +1,1 @@
+"""`screener bench`: reproducible throughput and latency figures, with baselines from the same run."""
