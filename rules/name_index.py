@@ -11,7 +11,7 @@ of the list.
 Two paths do not go through words and have their own keys:
 - equal space-free forms ("Cholmin" / "Chol Min"): the compact form itself;
 - nearly equal space-free forms (similarity.py's compact rule, at most one or two letters apart):
-  the first four and the last four letters with the length. A compact form two or more edits from
+  the first four and the last four letters. A compact form two or more edits from
   the listed one at both of its ends is found only through its words.
 Similar words are those token_similarity accepts, looked up among the list's words that share the
 query word's first three or last three letters.
@@ -19,7 +19,6 @@ query word's first three or last three letters.
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import Generic, TypeVar
 
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.fuzz import ratio
 
 from rules.names import NameForm, name_form, text_tokens
 from rules.similarity import (
@@ -54,14 +54,6 @@ def _weights(form: NameForm) -> dict[str, float]:
     for tok, weight in zip(form.tokens, form.weights, strict=True):
         out[tok] += weight
     return out
-
-
-def _length_range(length: int) -> range:
-    """Compact lengths within reach of the compact rule: |a - b| <= (1 - COMPACT_MIN/100)(a + b)."""
-    slack = 1 - COMPACT_MIN / 100
-    low = math.ceil(length * (1 - slack) / (1 + slack))
-    high = math.floor(length * (1 + slack) / (1 - slack))
-    return range(max(low, COMPACT_MIN_LENGTH), high + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,19 +85,23 @@ class NameIndex(Generic[T]):
         frequency = Counter(tok for named in self._names for tok in set(named.form.tokens))
         required: dict[str, list[int]] = defaultdict(list)
         compact: dict[str, list[int]] = defaultdict(list)
-        ends: dict[tuple[str, str, int], list[int]] = defaultdict(list)
+        ends: dict[str, list[int]] = defaultdict(list)
         self._weights: list[dict[str, float]] = []
+        # Words of a listed name that the query must match, each alone weighing more than the
+        # name may miss: a cheap subset test before the full recall bound.
+        self._essential: list[frozenset[str]] = []
         may_miss = 1 - INDEXED_MIN_SCORE / 100 + _ROUNDING
         for idx, named in enumerate(self._names):
             form = named.form
             compact[form.compact].append(idx)
             weights = _weights(form)
             self._weights.append(weights)
+            self._essential.append(frozenset(t for t, w in weights.items() if w > may_miss * form.total))
             if named.weak:
                 continue  # a weak name counts only when equal to the query (compact key)
             if len(form.compact) >= COMPACT_MIN_LENGTH:
-                ends[("p", form.compact[:_ENDS], len(form.compact))].append(idx)
-                ends[("s", form.compact[-_ENDS:], len(form.compact))].append(idx)
+                ends[f"p:{form.compact[:_ENDS]}"].append(idx)
+                ends[f"s:{form.compact[-_ENDS:]}"].append(idx)
             covered = 0.0
             for tok in sorted(weights, key=lambda t: (frequency[t], t)):
                 required[tok].append(idx)
@@ -114,7 +110,8 @@ class NameIndex(Generic[T]):
                     break
         self._required = {k: tuple(v) for k, v in required.items()}
         self._compact = {k: tuple(v) for k, v in compact.items()}
-        self._ends = {k: tuple(v) for k, v in ends.items()}
+        # Per key: the positions, and their compact forms for rapidfuzz to filter in one call.
+        self._ends = {k: (tuple(v), [self._names[i].form.compact for i in v]) for k, v in ends.items()}
         vocab_by_affix: dict[str, set[str]] = defaultdict(set)
         for tok in frequency:
             if len(tok) >= SHORT_TOKEN:
@@ -161,19 +158,22 @@ class NameIndex(Generic[T]):
         may_miss = 1 - INDEXED_MIN_SCORE / 100 + _ROUNDING
         for word in matched:
             for idx in self._required.get(word, ()):
-                if idx in found:
+                if idx in found or not self._essential[idx] <= matched:
                     continue
                 # The recall bound: the listed name's weight among the matched words.
                 weights = self._weights[idx]
                 missing = sum(w for t, w in weights.items() if t not in matched)
                 if missing <= may_miss * self._names[idx].form.total:
                     found.add(idx)
-        length = len(form.compact)
-        if length >= COMPACT_MIN_LENGTH:
-            head, tail = form.compact[:_ENDS], form.compact[-_ENDS:]
-            for size in _length_range(length):
-                found.update(self._ends.get(("p", head, size), ()))
-                found.update(self._ends.get(("s", tail, size), ()))
+        if len(form.compact) >= COMPACT_MIN_LENGTH:
+            for key in (f"p:{form.compact[:_ENDS]}", f"s:{form.compact[-_ENDS:]}"):
+                posting = self._ends.get(key)
+                if posting is not None:
+                    # The compact rule's own test (similarity.py), run in C over the whole posting.
+                    for _, _, pos in process.extract(
+                        form.compact, posting[1], scorer=ratio, score_cutoff=COMPACT_MIN, limit=None
+                    ):
+                        found.add(posting[0][pos])
         return found
 
     def search(self, name: str, min_score: float) -> list[NameHit[T]]:
