@@ -207,3 +207,22 @@ def demo(
     code = run_demo(payments, registry_file, timeout)
     if code:
         raise typer.Exit(code)
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="Smaller runs: under two minutes.")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic list, registry and payments.")] = 20261122,
+    workdir: Annotated[
+        Path | None, typer.Option("--workdir", help="Keep logs and generated files here (default: a temp dir).")
+    ] = None,
+) -> None:
+    """Benchmark the engine, two baselines and the service on the embedded broker; print a table and a JSON line."""
+    from ops.bench.run import print_summary
+    from ops.bench.run import run as run_bench
+
+    try:
+        result = run_bench(quick, seed, workdir)
+    except _kafka_errors() as exc:
+        raise UsageError(f"benchmark failed: {exc}") from None
+    print_summary(result)

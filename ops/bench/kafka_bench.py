@@ -1,0 +1,285 @@
+"""Kafka measurements on the embedded broker: the two baselines and the service, end to end.
+
+Rates are drain rates of a backlog: records are produced first (or as fast as the producer can),
+and the rate is read from the broker timestamps of the outputs (CreateTime, set by the writer
+when it produced each record), over the records after the first 5 percent (warm-up).
+Latency is from the moment the bench produced a payment to the moment its decision was read
+back from `screening.decisions`.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from streams.settings import Settings
+
+WARM_UP = 0.05
+
+
+@dataclass(frozen=True)
+class Rate:
+    """How many records a stage moved per second."""
+
+    records: int
+    per_s: float
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Produce-to-decision latency at an offered load."""
+
+    offered_per_s: float
+    achieved_per_s: float
+    records: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) of values, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def create_topics(settings: Settings, topics: dict[str, int]) -> None:
+    admin = AdminClient(settings.kafka_config())
+    futures = admin.create_topics([NewTopic(t, n, 1) for t, n in topics.items()], request_timeout=15)
+    for future in futures.values():
+        try:
+            future.result()
+        except KafkaException as exc:  # an existing topic is fine; anything else is reported
+            if "exist" not in str(exc).lower():
+                raise
+
+
+def produce_all(settings: Settings, topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> int:
+    """Produce records as fast as librdkafka takes them; return how many were delivered."""
+    producer = Producer(settings.kafka_config() | {"linger.ms": 5, "enable.idempotence": True})
+    sent = 0
+    errors: list[str] = []
+
+    def delivered(err: KafkaError | None, _msg: Any) -> None:
+        if err is not None:
+            errors.append(str(err))
+
+    for key, value in records:
+        while True:
+            try:
+                producer.produce(topic, value, key, on_delivery=delivered)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        sent += 1
+        producer.poll(0)
+    producer.flush(60)
+    if errors:
+        raise RuntimeError(f"{len(errors)} records not delivered to {topic}: {errors[0]}")
+    return sent
+
+
+def _consumer(settings: Settings, topic: str, offset: int = OFFSET_BEGINNING) -> Consumer:
+    """A consumer assigned every partition of topic (no group join: joins are slow on this broker)."""
+    consumer = Consumer(
+        settings.kafka_config()
+        | {"group.id": f"bench-{time.monotonic_ns()}", "enable.auto.commit": False, "fetch.wait.max.ms": 5}
+    )
+    meta = consumer.list_topics(topic, timeout=10).topics[topic]
+    consumer.assign([TopicPartition(topic, p, offset) for p in sorted(meta.partitions)])
+    return consumer
+
+
+def read_timestamps(
+    settings: Settings,
+    topic: str,
+    expected: int,
+    timeout: float,
+    on_record: Callable[[bytes | None, float], None] | None = None,
+    alive: Callable[[], bool] = lambda: True,
+) -> list[int]:
+    """Read topic from the start until `expected` records (or timeout idle seconds); return their
+    CreateTime timestamps in ms. on_record(key, receive time) is called for each record."""
+    consumer = _consumer(settings, topic)
+    stamps: list[int] = []
+    idle_since = time.monotonic()
+    try:
+        while len(stamps) < expected and time.monotonic() - idle_since < timeout and alive():
+            batch = consumer.consume(5000, 0.2)
+            now = time.time()
+            for msg in batch:
+                if msg.error() is not None:
+                    continue
+                stamps.append(msg.timestamp()[1])
+                if on_record is not None:
+                    on_record(msg.key(), now)
+            if batch:
+                idle_since = time.monotonic()
+    finally:
+        consumer.close()
+    return stamps
+
+
+def drain_rate(stamps: list[int]) -> Rate:
+    """Records per second between the end of the warm-up and the last record."""
+    if len(stamps) < 20:
+        raise RuntimeError(f"too few records to measure a rate ({len(stamps)})")
+    ordered = sorted(stamps)
+    start = int(len(ordered) * WARM_UP)
+    span_ms = max(1, ordered[-1] - ordered[start])
+    return Rate(len(stamps), (len(ordered) - 1 - start) * 1000.0 / span_ms)
+
+
+# -- baseline 1: a plain confluent-kafka consume-produce loop ---------------------------------
+
+
+def kafka_raw_loop(settings: Settings, source: str, target: str, count: int, timeout: float = 120.0) -> Rate:
+    """Forward `count` records from source to target with librdkafka, in batches; the drain rate."""
+    consumer = _consumer(settings, source)
+    producer = Producer(settings.kafka_config() | {"linger.ms": 5})
+    moved = 0
+    deadline = time.monotonic() + timeout
+    try:
+        while moved < count and time.monotonic() < deadline:
+            for msg in consumer.consume(10_000, 0.2):
+                if msg.error() is not None:
+                    continue
+                while True:
+                    try:
+                        producer.produce(target, msg.value(), msg.key())
+                        break
+                    except BufferError:
+                        producer.poll(0.05)
+                moved += 1
+            producer.poll(0)
+        producer.flush(60)
+    finally:
+        consumer.close()
+    return drain_rate(read_timestamps(settings, target, count, 15.0))
+
+
+# -- baseline 2: a naive Faust agent, one event at a time ----------------------------------------
+
+
+def faust_naive(settings: Settings, source: str, target: str, count: int, workdir: Path, timeout: float) -> Rate:
+    """Run ops.bench.faust_naive as a worker process until it has forwarded `count` records."""
+    env = dict(os.environ) | {
+        "BENCH_BROKER": settings.bootstrap_servers,
+        "BENCH_SOURCE": source,
+        "BENCH_TARGET": target,
+        "BENCH_DATADIR": str(workdir / "faust-naive"),
+    }
+    log = (workdir / "faust-naive.log").open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ops.bench.faust_naive"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        stamps = read_timestamps(settings, target, count, timeout, alive=lambda: proc.poll() is None)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        log.close()
+    if len(stamps) < count:
+        raise RuntimeError(f"the naive Faust agent forwarded {len(stamps)} of {count} records; see {log.name}")
+    return drain_rate(stamps)
+
+
+# -- the service ------------------------------------------------------------------------------
+
+
+def service_run(
+    settings: Settings,
+    records: list[tuple[bytes, bytes]],
+    per_s: float | None,
+    timeout: float = 120.0,
+) -> tuple[Latency, Rate]:
+    """Produce payments (keys are payment_ids) at per_s, or as fast as possible when None, and time
+    each until its decision is read back; also the drain rate of the decisions."""
+    sent_at: dict[bytes, float] = {}
+    latencies: list[float] = []
+    stamps: list[int] = []
+    lock = threading.Lock()
+
+    def on_record(key: bytes | None, received: float, stamp: int) -> None:
+        with lock:
+            sent = sent_at.pop(key or b"", None)
+        if sent is not None:
+            latencies.append(received - sent)
+            stamps.append(stamp)
+
+    stop_reader = threading.Event()
+    ready = threading.Event()
+    reader = threading.Thread(
+        target=_follow, args=(settings, settings.topics.decisions, on_record, stop_reader, ready), daemon=True
+    )
+    reader.start()
+    if not ready.wait(30):
+        raise RuntimeError("the decision reader did not get its partitions within 30 s")
+    # Its fetch positions are resolved on the first fetches after assignment. Records it reads
+    # from before the run (this broker's "latest" can lag) are not in sent_at and are ignored.
+    time.sleep(1.5)
+    producer = Producer(settings.kafka_config() | {"linger.ms": 0 if per_s else 5, "enable.idempotence": True})
+    start = time.perf_counter()
+    wall_start = time.time()
+    for i, (key, value) in enumerate(records):
+        if per_s:
+            delay = start + i / per_s - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+        with lock:
+            sent_at[key] = time.time()
+        while True:
+            try:
+                producer.produce(settings.topics.payments, value, key)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        producer.poll(0)
+    producer.flush(30)
+    elapsed = time.time() - wall_start
+    deadline = time.monotonic() + timeout
+    while len(latencies) < len(records) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop_reader.set()
+    reader.join(10)
+    if len(latencies) < len(records):
+        raise RuntimeError(f"only {len(latencies)} of {len(records)} decisions arrived within {timeout} s")
+    ms = [x * 1000 for x in latencies]
+    latency = Latency(
+        per_s or 0.0, len(records) / elapsed, len(ms), statistics.median(ms), percentile(ms, 0.99), max(ms)
+    )
+    return latency, drain_rate(stamps)
+
+
+def _follow(
+    settings: Settings,
+    topic: str,
+    on_record: Callable[[bytes | None, float, int], None],
+    stop: threading.Event,
+    ready: threading.Event,
+) -> None:
+    """Read topic from its current end, reporting each record, until stop is set."""
+    consumer = _consumer(settings, topic, OFFSET_END)
+    ready.set()
+    try:
+        while not stop.is_set():
+            for msg in consumer.consume(1000, 0.05):
+                if msg.error() is None:
+                    on_record(msg.key(), time.time(), msg.timestamp()[1])
+    finally:
+        consumer.close()
