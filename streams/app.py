@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +49,55 @@ class State:
     registry_progress: dict[str, int] = field(default_factory=dict)
 
 
+class Delivery:
+    """The records one batch produced, and a future done once every one is on the broker.
+
+    Delivery reports arrive on the producer's poller thread; the future is completed on the loop.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[None] = loop.create_future()
+        self._lock = threading.Lock()
+        self._produced = 0
+        self._delivered = 0
+        self._sealed = False
+        self._error: str | None = None
+
+    def produced(self) -> None:
+        with self._lock:
+            self._produced += 1
+
+    def report(self, err: Any) -> None:
+        with self._lock:
+            self._delivered += 1
+            if err is not None and self._error is None:
+                self._error = str(err)
+            self._maybe_done()
+
+    def seal(self) -> None:
+        """No more records will be added."""
+        with self._lock:
+            self._sealed = True
+            self._maybe_done()
+
+    def _maybe_done(self) -> None:
+        if self._sealed and self._delivered >= self._produced and not self.future.done():
+            self.loop.call_soon_threadsafe(self._finish, self._error)
+
+    def _finish(self, error: str | None) -> None:
+        if self.future.done():
+            return
+        if error is None:
+            self.future.set_result(None)
+        else:
+            self.future.set_exception(RuntimeError(f"records not delivered: {error}"))
+
+
+# A screened batch: the future of its deliveries, and its events to acknowledge after.
+InFlight = tuple[asyncio.Future[None], list[Any]]
+
+
 def _source(event: Any) -> Source:
     msg = event.message
     return Source(msg.topic, msg.partition, msg.offset, msg.key, msg.value, msg.timestamp)
@@ -64,14 +115,21 @@ class Screener:
         self.metrics = Metrics()
         self.state = State()
         self.state.idle.set()
-        # Audit records go through an idempotent librdkafka producer: in order and without holes
-        # per partition, so a crash can only lose a chain's tail, which the next writer extends.
-        # (aiokafka's idempotent producer cannot start on the embedded broker, ARCHITECTURE.md.)
+        # Every output (decisions, blocks, alerts, notices, audit, dead-letters) goes through one
+        # idempotent librdkafka producer: in order and without holes per partition, so a crash can
+        # only lose a chain's tail, which the next writer extends; and at a few microseconds a
+        # record, where a Faust send costs tens (README, "Performance"). murmur2 partitions keys as
+        # the Java client and Faust do. (aiokafka's idempotent producer cannot start on the
+        # embedded broker, ARCHITECTURE.md.)
         from confluent_kafka import Producer
 
-        self.audit_producer = Producer(
-            settings.kafka_config() | {"enable.idempotence": True, "linger.ms": 2, "acks": "all"}
+        self.producer = Producer(
+            settings.kafka_config()
+            | {"enable.idempotence": True, "linger.ms": 2, "acks": "all", "partitioner": "murmur2_random"}
         )
+        self._tracker: Delivery | None = None
+        self._stopping = threading.Event()
+        threading.Thread(target=self._poll_deliveries, name="delivery-reports", daemon=True).start()
         # Next payments offset to screen, per partition: the check that no payment is skipped.
         self._next: dict[int, int] = {}
         self._tick_next: dict[int, int] = {}
@@ -155,41 +213,55 @@ class Screener:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    async def _send(self, out: Out) -> Any:
+    def _send(self, out: Out) -> None:
+        """Hand an output to the producer; _flush() waits until it is on the broker."""
         if out.topic == self.settings.topics.audit:
-            return None  # produced when appended (_produce_audit_record)
-        return await self.app.producer.send(out.topic, out.key, out.value, out.partition, None, None)
+            return  # produced when appended (_produce_audit_record)
+        self._produce(out.topic, out.key, out.value, out.partition)
 
     def _produce_audit_record(self, partition: int, key: bytes, value: bytes) -> None:
+        self._produce(self.settings.topics.audit, key, value, partition)
+
+    def _produce(self, topic: str, key: bytes, value: bytes, partition: int | None) -> None:
+        tracker = self._tracker
+        callback: Callable[[Any, Any], None] = self._delivered
+        if tracker is not None:
+            tracker.produced()
+
+            def callback(err: Any, msg: Any) -> None:
+                self._delivered(err, msg)
+                tracker.report(err)
+
+        kwargs: dict[str, Any] = {"key": key, "value": value, "on_delivery": callback}
+        if partition is not None:
+            kwargs["partition"] = partition
         while True:
             try:
-                self.audit_producer.produce(
-                    self.settings.topics.audit,
-                    key=key,
-                    value=value,
-                    partition=partition,
-                    on_delivery=self._audit_delivered,
-                )
+                self.producer.produce(topic, **kwargs)
                 break
             except BufferError:
-                self.audit_producer.poll(0.05)
-        self.audit_producer.poll(0)
+                self.producer.poll(0.05)
 
-    def _audit_delivered(self, err: Any, msg: Any) -> None:
+    def _poll_deliveries(self) -> None:
+        """Serve delivery reports (the poller thread), so batches are acknowledged as they land."""
+        while not self._stopping.is_set():
+            self.producer.poll(0.05)
+
+    def _delivered(self, err: Any, msg: Any) -> None:
         if err is not None:
-            # An audit record that cannot be written stops the worker: screening on without a
-            # complete trail would break 1010.630(e) record keeping. The batch is not acknowledged.
-            log.critical("audit record not delivered", error=str(err), partition=msg.partition())
-            self._audit_failed = str(err)
+            # An output that cannot be written stops the worker: screening on without a complete
+            # trail would break 1010.630(e) record keeping. The batch is not acknowledged.
+            log.critical("record not delivered", error=str(err), topic=msg.topic(), partition=msg.partition())
+            self._delivery_failed = str(err)
 
-    _audit_failed: str | None = None
+    _delivery_failed: str | None = None
 
-    async def _flush_audit(self) -> None:
-        """Wait until every audit record produced so far is on the broker."""
+    async def _flush(self) -> None:
+        """Wait until every record produced so far is on the broker."""
         loop = asyncio.get_running_loop()
-        remaining = await loop.run_in_executor(None, self.audit_producer.flush, 30)
-        if remaining or self._audit_failed:
-            raise RuntimeError(f"audit records not delivered ({remaining} pending, {self._audit_failed})")
+        remaining = await loop.run_in_executor(None, self.producer.flush, 30)
+        if remaining or self._delivery_failed:
+            raise RuntimeError(f"records not delivered ({remaining} pending, {self._delivery_failed})")
 
     async def _ensure_tips(self, partitions: set[int]) -> None:
         loop = asyncio.get_running_loop()
@@ -233,8 +305,8 @@ class Screener:
                     self.metrics.dead_letters.labels(src.topic).inc()
                     log.warning("registry record dead-lettered", position=src.position)
                 for out in outcome.outputs:
-                    await self._send(out)
-                await self._flush_audit()
+                    self._send(out)
+                await self._flush()
                 self.state.registry_progress[src.topic] = src.offset + 1
 
         @app.agent(self.payments_topic, name="screen")
@@ -260,13 +332,11 @@ class Screener:
                 outcome = self.notices.process(src, self.notices_sent, self.registry.version)
                 if outcome.dead_letter:
                     self.metrics.dead_letters.labels(src.topic).inc()
-                futures = [await self._send(out) for out in outcome.outputs]
-                await self._flush_audit()
+                for out in outcome.outputs:
+                    self._send(out)
+                # The notice is on the broker before the table remembers it was sent.
+                await self._flush()
                 if outcome.remember is not None:
-                    # Wait for the notice to be on the broker before remembering it was sent.
-                    for fut in futures:
-                        if fut is not None:
-                            await fut
                     key, notice_id, section = outcome.remember
                     self.notices_sent[key] = notice_id
                     self.metrics.notices.labels(section).inc()
@@ -293,61 +363,91 @@ class Screener:
             self.metrics.ready.set(1 if self.ready() else 0)
 
     async def _batch_loop(self, stream: Any, queue: asyncio.Queue[Any]) -> None:
-        """Take up to batch_size events, or what arrived within batch_wait_s, and screen them."""
+        """Take up to batch_size events, or what arrived within batch_wait_s, and screen them.
+
+        Batches are pipelined: the next is screened while the records of the previous ones are
+        still on their way to the broker; each batch is acknowledged, in order, only once all its
+        records (decisions, derived events, audit) are delivered.
+        """
         size, wait = self.settings.batch_size, self.settings.batch_wait_s
         loop = asyncio.get_running_loop()
-        while True:
-            events = [await queue.get()]
-            deadline = loop.time() + wait
-            while len(events) < size:
-                if not queue.empty():
-                    events.append(queue.get_nowait())
-                    continue
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
-                try:
-                    events.append(await asyncio.wait_for(queue.get(), remaining))
-                except TimeoutError:
-                    break
-            await self.state.registry_ready.wait()
-            if self.state.draining:
-                # Shutting down: leave these unacknowledged; they are screened after restart.
-                await asyncio.sleep(3600)
-            self.state.idle.clear()
-            try:
+        in_flight: asyncio.Queue[InFlight] = asyncio.Queue(maxsize=8)
+        acker = asyncio.ensure_future(self._ack_in_order(stream, in_flight))
+        try:
+            while True:
+                events = [await queue.get()]
+                deadline = loop.time() + wait
+                while len(events) < size:
+                    if not queue.empty():
+                        events.append(queue.get_nowait())
+                        continue
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        break
+                    try:
+                        events.append(await asyncio.wait_for(queue.get(), remaining))
+                    except TimeoutError:
+                        break
+                await self.state.registry_ready.wait()
+                if self.state.draining:
+                    # Shutting down: leave these unacknowledged; they are screened after restart.
+                    await asyncio.sleep(3600)
+                if acker.done():
+                    acker.result()  # a delivery failed: raise it here and stop screening
+                self.state.idle.clear()
+                self._unacked += 1
                 async with self._screening:
-                    await self._screen_batch([_source(e) for e in events])
-                for event in events:
-                    await stream.ack(event)
-            finally:
+                    delivered = await self._screen_batch([_source(e) for e in events])
+                await in_flight.put((delivered, events))
+        except Exception as exc:
+            log.critical("screening stopped", error=str(exc))
+            await self.app.crash(exc)
+            raise
+        finally:
+            acker.cancel()
+
+    _unacked = 0
+
+    async def _ack_in_order(self, stream: Any, in_flight: asyncio.Queue[InFlight]) -> None:
+        while True:
+            delivered, events = await in_flight.get()
+            await delivered
+            for event in events:
+                await stream.ack(event)
+            self._unacked -= 1
+            if not self._unacked:
                 self.state.idle.set()
 
-    async def _screen_batch(self, sources: list[Source]) -> None:
-        """Screen a batch, first screening any payments the stream skipped before it."""
+    async def _screen_batch(self, sources: list[Source]) -> asyncio.Future[None]:
+        """Screen a batch, first screening any payments the stream skipped before it; return a
+        future done when all its records are on the broker."""
         await self._fill_gaps(sources)
         await self._ensure_tips({s.partition for s in sources})
-        outs: list[Out] = []
         now = time.time()
         self.metrics.batch_size.observe(len(sources))
-        for src in sources:
-            started = time.perf_counter()
-            outcome = self.payments.process(src)
-            self.metrics.latency.observe(time.perf_counter() - started)
-            outs.extend(outcome.outputs)
-            if outcome.dead_letter:
-                self.metrics.dead_letters.labels(src.topic).inc()
-                log.warning("payment dead-lettered", position=src.position)
-            else:
-                self.metrics.screened.labels(outcome.decision or "unknown").inc()
-                if outcome.replayed:
-                    self.metrics.replayed.inc()
-            self._next[src.partition] = max(self._next.get(src.partition, 0), src.offset + 1)
-        for out in outs:
-            await self._send(out)
-        await self._flush_audit()
+        # From here to seal() nothing awaits: every record produced belongs to this batch.
+        tracker = self._tracker = Delivery(asyncio.get_running_loop())
+        try:
+            for src in sources:
+                started = time.perf_counter()
+                outcome = self.payments.process(src)
+                self.metrics.latency.observe(time.perf_counter() - started)
+                for out in outcome.outputs:
+                    self._send(out)
+                if outcome.dead_letter:
+                    self.metrics.dead_letters.labels(src.topic).inc()
+                    log.warning("payment dead-lettered", position=src.position)
+                else:
+                    self.metrics.screened.labels(outcome.decision or "unknown").inc()
+                    if outcome.replayed:
+                        self.metrics.replayed.inc()
+                self._next[src.partition] = max(self._next.get(src.partition, 0), src.offset + 1)
+        finally:
+            self._tracker = None
+            tracker.seal()
         for src in sources:
             self.metrics.e2e.observe(max(0.0, now - src.timestamp))
+        return tracker.future
 
     async def _fill_gaps(self, sources: list[Source]) -> None:
         """Read from Kafka, and put in front of the batch, every payment between the last one
@@ -413,7 +513,8 @@ class Screener:
                 last=rows[-1][0],
                 recovered=len(rows),
             )
-            await self._screen_batch([Source(topic, partition, o, k, v, ts) for o, k, v, ts in rows])
+            delivered = await self._screen_batch([Source(topic, partition, o, k, v, ts) for o, k, v, ts in rows])
+            await delivered
             await self.app.consumer._add_gap(TP(topic, partition), start, rows[-1][0])
 
     async def _wait_for_registry(self) -> None:

@@ -712,9 +712,45 @@ class Generated:
     payment: dict[str, Any]
 
 
-def payments(count: int, seed: int, listed: list[ListedName], registry_data: dict[str, Any]) -> Iterator[Generated]:
-    """count payments: mostly clean traffic, a few percent of each kind in MIX."""
-    rng = random.Random(f"payments-{seed}")
+# The bank's counterparties: a population that recurs with a Zipf-like frequency (a few pay and
+# are paid often, most rarely), plus a share of names seen once. Real payment traffic repeats its
+# parties; a screener that caches per name benefits, and the one-off share keeps it honest.
+CUSTOMERS = 20_000
+ONE_OFF_SHARE = 0.2
+_ZIPF = 1.0
+
+
+def customers(seed: int, size: int = CUSTOMERS) -> tuple[list[dict[str, Any]], list[float]]:
+    """The counterparty population and its cumulative draw weights."""
+    rng = random.Random(f"customers-{seed}")
+    population = [_clean_party(rng) for _ in range(size)]
+    cumulative: list[float] = []
+    total = 0.0
+    for rank in range(1, size + 1):
+        total += 1 / rank**_ZIPF
+        cumulative.append(total)
+    return population, cumulative
+
+
+def payments(
+    count: int,
+    seed: int,
+    listed: list[ListedName],
+    registry_data: dict[str, Any],
+    run: int = 0,
+    one_off: float = ONE_OFF_SHARE,
+) -> Iterator[Generated]:
+    """count payments: mostly clean traffic, a few percent of each kind in MIX. Runs with the same
+    seed share the counterparty population; `run` draws a different sequence with other ids;
+    one_off is the share of parties drawn fresh rather than from the population."""
+    rng = random.Random(f"payments-{seed}-{run}")
+    population, cumulative = customers(seed)
+
+    def party() -> dict[str, Any]:
+        if rng.random() < one_off:
+            return _clean_party(rng)
+        return dict(rng.choices(population, cum_weights=cumulative)[0])
+
     clean = [a for a in registry_data["accounts"] if a["account_id"].startswith("ACC-BENCH-")]
     kinds, weights = list(MIX), list(MIX.values())
     for i in range(count):
@@ -731,13 +767,13 @@ def payments(count: int, seed: int, listed: list[ListedName], registry_data: dic
         counter = rng.choice(clean)["holder"]
         outbound = rng.random() < 0.5
         p: dict[str, Any] = {
-            "payment_id": f"BENCH-{seed}-{i:08d}",
+            "payment_id": f"BENCH-{seed}-{run}-{i:08d}",
             "message_type": rng.choice(["pacs.008", "pacs.008", "pacs.009", "MT103"]),
             "direction": "outbound" if outbound else "inbound",
             "amount": f"{rng.randint(100, 5_000_000)}.{rng.randint(0, 99):02d}",
             "currency": "USD",
-            "debtor": _clean_party(rng),
-            "creditor": _clean_party(rng),
+            "debtor": party(),
+            "creditor": party(),
             "debtor_agent": {"bic": holder["bic"], "name": holder["name"]},
             "creditor_agent": {"bic": counter["bic"]},
             "remittance_information": [f"Invoice {rng.randint(1000, 99999)}"],

@@ -94,6 +94,17 @@ def run(quick: bool, seed: int, workdir: Path | None = None) -> dict[str, Any]:
             rules, build_s = rules_with_list(base, listed[:size])
             engine[size] = run_engine(rules, registry, payments, build_s)
             say(_engine_row(engine[size]))
+            if size == HEADLINE_LIST:
+                # The worst case: every party a name never seen before (no cache can help).
+                unique = [
+                    parse_payment(g.payment)
+                    for g in data.payments(
+                        plan.engine_payments, seed, listed[: min(LIST_SIZES)], registry_data, run=4, one_off=1.0
+                    )
+                ]
+                rules, build_s = rules_with_list(base, listed[:size])
+                unique_names = run_engine(rules, registry, unique, build_s)
+                say(_engine_row(unique_names) + "  <- every party name new")
             del rules
 
         kafka = _kafka_parts(plan, seed, listed[:HEADLINE_LIST], registry_data, work)
@@ -108,6 +119,8 @@ def run(quick: bool, seed: int, workdir: Path | None = None) -> dict[str, Any]:
         "engine_per_s": round(head.per_s),
         "engine_p50_ms": round(head.p50_ms, 3),
         "engine_p99_ms": round(head.p99_ms, 3),
+        "engine_per_s_unique_names": round(unique_names.per_s),
+        "engine_p99_ms_unique_names": round(unique_names.p99_ms, 3),
         "engine_per_s_by_list_size": {str(k): round(v.per_s) for k, v in engine.items()},
         "engine_p99_ms_by_list_size": {str(k): round(v.p99_ms, 3) for k, v in engine.items()},
         # Cost per payment with 100x the names, relative to the smallest list (1.0: flat).
@@ -127,6 +140,8 @@ def run(quick: bool, seed: int, workdir: Path | None = None) -> dict[str, Any]:
         "payments_engine": plan.engine_payments,
         "payments_e2e": e2e.records,
         "payment_mix": dict(sorted(kinds.items())),
+        "counterparties": data.CUSTOMERS,
+        "one_off_party_share": data.ONE_OFF_SHARE,
         "partitions": kafka["partitions"],
         "workers": 1,
         "cores": os.cpu_count(),
@@ -161,7 +176,7 @@ def _kafka_parts(
         serde = Serde(settings)
         sample = [
             (g.payment["payment_id"].encode(), serde.encode(settings.topics.payments, "Payment", g.payment))
-            for g in data.payments(plan.baseline_records, seed + 1, listed, registry_data)
+            for g in data.payments(plan.baseline_records, seed, listed, registry_data, run=1)
         ]
         produce_all(settings, "bench.raw.in", sample)
         out["kafka_raw"] = kafka_raw_loop(settings, "bench.raw.in", "bench.raw.out", len(sample))
@@ -184,13 +199,13 @@ def _kafka_parts(
             latency_count = int(1000 * plan.latency_seconds)
             paced = [
                 (g.payment["payment_id"].encode(), serde.encode(settings.topics.payments, "Payment", g.payment))
-                for g in data.payments(latency_count, seed + 2, listed[:1000], registry_data)
+                for g in data.payments(latency_count, seed, listed[:1000], registry_data, run=2)
             ]
             out["latency_1k"], _ = service_run(settings, paced, 1000.0)
             say(_latency_row("service: produce-to-decision at 1,000/s", out["latency_1k"]))
             backlog = [
                 (g.payment["payment_id"].encode(), serde.encode(settings.topics.payments, "Payment", g.payment))
-                for g in data.payments(plan.saturation_payments, seed + 3, listed[:1000], registry_data)
+                for g in data.payments(plan.saturation_payments, seed, listed[:1000], registry_data, run=3)
             ]
             out["latency_saturation"], out["e2e"] = service_run(settings, backlog, None, timeout=300)
             say(_rate_row("service: end to end at saturation", out["e2e"]))

@@ -1,0 +1,49 @@
+"""`screener bench --quick` runs on the embedded broker and prints well-formed figures.
+
+A smoke test only: it asserts nothing about speed (the figures depend on the machine); the
+targets are read from the command's JSON line, not from a timed test.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+KEYS = {
+    "engine_per_s": (int, float),
+    "engine_p99_ms": (int, float),
+    "e2e_per_s": (int, float),
+    "faust_naive_per_s": (int, float),
+    "kafka_raw_per_s": (int, float),
+    "e2e_vs_faust_naive": (int, float),
+    "latency_p99_ms_at_1k": (int, float),
+    "list_size": int,
+    "cores": int,
+    "python": str,
+}
+
+
+def test_bench_quick_prints_a_table_and_a_json_line(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "ops", "bench", "--quick", "--workdir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    last = proc.stdout.strip().splitlines()[-1]
+    result = json.loads(last)
+    for key, kind in KEYS.items():
+        assert isinstance(result[key], kind), key
+    assert result["list_size"] == 20_000
+    assert set(result["engine_per_s_by_list_size"]) == {"1000", "20000", "100000"}
+    for key in ("engine_per_s", "e2e_per_s", "faust_naive_per_s", "kafka_raw_per_s"):
+        assert result[key] > 0, key
+    assert result["e2e_vs_faust_naive"] == pytest.approx(result["e2e_per_s"] / result["faust_naive_per_s"], rel=0.01)
+    assert "engine  list  20,000" in proc.stderr
+    assert "baseline: naive Faust agent" in proc.stderr
+    assert "service: produce-to-decision at 1,000/s" in proc.stderr

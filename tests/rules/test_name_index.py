@@ -1,0 +1,55 @@
+"""The index is a blocking step only: it must find every listed name the score would accept."""
+
+from ops.bench import data
+from rules.name_index import NameIndex
+from rules.names import name_form
+from rules.similarity import POSSIBLE_MATCH
+
+
+def _index(listed):
+    entries = []
+    for x in listed:
+        entries.extend((n, x.entry["id"], False) for n in (x.entry["name"], *x.entry["aliases"]))
+    return NameIndex(entries)
+
+
+def _queries(listed, count):
+    names = set()
+    registry = data.registry(3)
+    for g in data.payments(count, 3, listed, registry, one_off=1.0):
+        for key in ("debtor", "creditor"):
+            names.add(g.payment[key]["name"])
+    return sorted(names)
+
+
+def test_search_finds_exactly_what_a_full_scan_finds():
+    listed = data.blocked_persons(1_000, 3)
+    index = _index(listed)
+    queries = _queries(listed, 300)
+    # Listed names with a slip, upper-cased, reordered, or in another script, as payments carry them.
+    queries += [x.entry["name"].upper() for x in listed[:50]]
+    queries += [data._typo(__import__("random").Random(i), x.entry["name"]) for i, x in enumerate(listed[50:150])]
+    queries += [x.native for x in listed if x.native][:50]
+    found_any = 0
+    for query in queries:
+        fast = [(h.score, h.name.form.original) for h in index.search(query, POSSIBLE_MATCH)]
+        full = [(h.score, h.name.form.original) for h in index.scan(query, POSSIBLE_MATCH)]
+        assert fast == full, query
+        found_any += bool(full)
+    assert found_any > 150  # the queries do reach listed names, so the equality is not vacuous
+
+
+def test_a_common_word_alone_does_not_make_candidates():
+    # Many listed names share "mohammed"; a query with only that word reaches none of the names
+    # that also need another word the query lacks.
+    index = NameIndex([(f"Mohammed Zarak{i:04d}x", i, False) for i in range(2_000)])
+    assert len(index.candidates(name_form("Mohammed"))) == 0
+    hits = index.search("Mohammed Zarak0042x", POSSIBLE_MATCH)
+    assert (hits[0].name.payload, hits[0].score) == (42, 100.0)
+
+
+def test_a_search_below_the_indexed_floor_scans_everything():
+    index = NameIndex([("Alpha Beta", 1, False), ("Gamma Delta", 2, False)])
+    # "Alpha Zeta" scores 35 against "Alpha Beta": below the indexed floor, yet found by the scan.
+    assert [h.name.payload for h in index.search("Alpha Zeta", 30)] == [1]
+    assert index.search("Alpha Zeta", POSSIBLE_MATCH) == []
