@@ -186,25 +186,19 @@ class NameIndex(Generic[T]):
         if not form.tokens:
             return []
         pool: Iterable[int] = self.candidates(form) if min_score >= INDEXED_MIN_SCORE else range(len(self._names))
-        hits: list[NameHit[T]] = []
-        for idx in pool:
-            named = self._names[idx]
-            if named.weak:
-                # An ambiguous alias, even matched exactly, is never enough to act on alone.
-                score = POSSIBLE_MATCH if named.form.compact == form.compact else 0.0
-            else:
-                score = score_names(form, named.form)
-            if score >= min_score:
-                hits.append(NameHit(score, named))
-        hits.sort(key=lambda h: (-h.score, h.name.form.original))
-        return hits
+        return self._scored(form, (self._names[idx] for idx in pool), min_score)
 
     def scan(self, name: str, min_score: float) -> list[NameHit[T]]:
         """search without the index: every listed name scored (for tests and audits of the index)."""
-        form = name_form(name)
+        return self._scored(name_form(name), self._names, min_score)
+
+    @staticmethod
+    def _scored(form: NameForm, names: Iterable[IndexedName[T]], min_score: float) -> list[NameHit[T]]:
+        """The names scoring at least min_score against form, best first."""
         hits: list[NameHit[T]] = []
-        for named in self._names:
+        for named in names:
             if named.weak:
+                # An ambiguous alias, even matched exactly, is never enough to act on alone.
                 score = POSSIBLE_MATCH if named.form.compact == form.compact else 0.0
             else:
                 score = score_names(form, named.form)
