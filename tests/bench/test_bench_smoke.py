@@ -43,7 +43,9 @@ def test_bench_quick_prints_a_table_and_a_json_line(tmp_path):
     assert set(result["engine_per_s_by_list_size"]) == {"1000", "20000", "100000"}
     for key in ("engine_per_s", "e2e_per_s", "faust_naive_per_s", "kafka_raw_per_s"):
         assert result[key] > 0, key
-    assert result["e2e_vs_faust_naive"] == pytest.approx(result["e2e_per_s"] / result["faust_naive_per_s"], rel=0.01)
+    # The ratio is printed to two decimals, so it may differ from the printed rates' by 0.005.
+    ratio = result["e2e_per_s"] / result["faust_naive_per_s"]
+    assert result["e2e_vs_faust_naive"] == pytest.approx(ratio, abs=0.006)
     assert "engine  list  20,000" in proc.stderr
     assert "baseline: naive Faust agent" in proc.stderr
     assert "service: produce-to-decision at 1,000/s" in proc.stderr
