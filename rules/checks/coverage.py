@@ -151,7 +151,17 @@ def _jurisdiction_words(rules: RuleSet, field: str, text: str, located: bool) ->
 
 
 def institution_evidence(rules: RuleSet, registry: Registry, field: str, inst: Institution) -> list[Evidence]:
-    """Everything that ties one institution in the payment or registry to a covered institution."""
+    """Everything that ties one institution in the payment or registry to a covered institution.
+
+    Memoised: a pure function of the rule set, the registry's content (its version is a digest of
+    it) and the institution's identifying fields, and the same banks recur in payment after payment.
+    """
+    key = ("institution", registry.version, field, inst.bic, inst.name, inst.country, tuple(inst.address))
+    found: tuple[Evidence, ...] = rules.memo(key, lambda: tuple(_institution_evidence(rules, registry, field, inst)))
+    return list(found)
+
+
+def _institution_evidence(rules: RuleSet, registry: Registry, field: str, inst: Institution) -> list[Evidence]:
     out: list[Evidence] = []
     bic = try_parse_bic(inst.bic)
     if bic is not None:
@@ -223,7 +233,13 @@ def _registry_evidence(
 
 
 def text_evidence(rules: RuleSet, field: str, text: str) -> list[Evidence]:
-    """A covered institution referenced in free text: its listed name or listed BIC."""
+    """A covered institution referenced in free text: its listed name or listed BIC (memoised, as
+    institution_evidence)."""
+    found: tuple[Evidence, ...] = rules.memo(("text", field, text), lambda: tuple(_text_evidence(rules, field, text)))
+    return list(found)
+
+
+def _text_evidence(rules: RuleSet, field: str, text: str) -> list[Evidence]:
     out: list[Evidence] = []
     for named in rules.covered_names.find_in_text(text):
         ref = named.payload
