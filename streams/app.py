@@ -1,9 +1,11 @@
-"""The Faust service: the registry table, the screen agent, the notices agent, health and metrics.
+"""The Faust service: the registry agent and tables, the screen loop, health and metrics.
 
-Flow (ARCHITECTURE.md): payments -> screen agent -> decisions, blocks, alerts, notice requests,
-audit, dead-letter; notice requests (by account) -> notices agent -> notices (once per account
+Flow (ARCHITECTURE.md): payments -> screen loop -> decisions, blocks, alerts, notice requests,
+audit, dead-letter; notice requests (by account) -> the same loop -> notices (once per account
 and section); registry topics -> registry agent -> registry global tables, read by every worker.
-The agents move bytes; every decision is rules.engine.screen's.
+The screen loop (streams/screen_loop.py) consumes with librdkafka in bulk, not through a Faust
+stream, for throughput (README, "Performance"). Nothing here decides: every decision is
+rules.engine.screen's.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ from streams.processing import (
     Source,
     apply_registry_change,
 )
+from streams.screen_loop import ScreenLoop
 from streams.serde import Serde
 from streams.settings import Settings
+from streams.stores import Decided, NoticesSent
 from streams.topics import audit_partition_for_registry
 
 log = get_logger("screener.stream")
@@ -44,7 +48,6 @@ class State:
     """What the worker knows about itself: readiness and the batch in hand."""
 
     registry_ready: asyncio.Event = field(default_factory=asyncio.Event)
-    idle: asyncio.Event = field(default_factory=asyncio.Event)
     draining: bool = False
     registry_progress: dict[str, int] = field(default_factory=dict)
 
@@ -94,10 +97,6 @@ class Delivery:
             self.future.set_exception(RuntimeError(f"records not delivered: {error}"))
 
 
-# A screened batch: the future of its deliveries, and its events to acknowledge after.
-InFlight = tuple[asyncio.Future[None], list[Any]]
-
-
 def _source(event: Any) -> Source:
     msg = event.message
     return Source(msg.topic, msg.partition, msg.offset, msg.key, msg.value, msg.timestamp)
@@ -114,7 +113,6 @@ class Screener:
         self.audit = AuditChains(settings, self.serde, sink=self._produce_audit_record)
         self.metrics = Metrics()
         self.state = State()
-        self.state.idle.set()
         # Every output (decisions, blocks, alerts, notices, audit, dead-letters) goes through one
         # idempotent librdkafka producer: in order and without holes per partition, so a crash can
         # only lose a chain's tail, which the next writer extends; and at a few microseconds a
@@ -130,10 +128,6 @@ class Screener:
         self._tracker: Delivery | None = None
         self._stopping = threading.Event()
         threading.Thread(target=self._poll_deliveries, name="delivery-reports", daemon=True).start()
-        # Next payments offset to screen, per partition: the check that no payment is skipped.
-        self._next: dict[int, int] = {}
-        self._tick_next: dict[int, int] = {}
-        self._screening = asyncio.Lock()
         t = settings.topics
         self.app = faust.App(
             settings.app_id,
@@ -159,13 +153,11 @@ class Screener:
             logging_config=logging_config,
         )
         raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
-        self.payments_topic = self.app.topic(t.payments, **raw)
-        self.notice_requests_topic = self.app.topic(t.notice_requests, **raw)
         self.registry_topic = self.app.topic(t.registry_accounts, t.registry_institutions, **raw)
         # payment_id -> {input digest, decision}: a payment seen again gets its first decision back.
-        self.decided = self.app.Table("decided", key_type=str, value_type=str, use_partitioner=True)
+        self.decided = Decided(sink=self._produce_decided)
         # "account|section" -> notice_id: a notice goes out once (SPEC 2.4), across restarts.
-        self.notices_sent = self.app.Table("notices-sent", key_type=str, value_type=str)
+        self.notices_sent = NoticesSent()
         # The registry, replicated to every worker; values are the records' bytes in base64.
         self.registry_tables = {
             t.registry_accounts: self.app.GlobalTable(
@@ -181,6 +173,7 @@ class Screener:
         self.notices = NoticeProcessor(settings, self.serde, self.audit)
         self.registry_chain = audit_partition_for_registry(settings)
         self.registry_changes = RegistryProcessor(settings, self.serde, self.audit, self.registry, self.registry_chain)
+        self.screen_loop = ScreenLoop(self)
         self._define_agents()
         self._define_web()
         self.app.on_partitions_revoked.connect(self._on_revoked)
@@ -222,6 +215,9 @@ class Screener:
     def _produce_audit_record(self, partition: int, key: bytes, value: bytes) -> None:
         self._produce(self.settings.topics.audit, key, value, partition)
 
+    def _produce_decided(self, partition: int, key: bytes, value: bytes) -> None:
+        self._produce(self.settings.topics.decided, key, value, partition)
+
     def _produce(self, topic: str, key: bytes, value: bytes, partition: int | None) -> None:
         tracker = self._tracker
         callback: Callable[[Any, Any], None] = self._delivered
@@ -256,6 +252,10 @@ class Screener:
 
     _delivery_failed: str | None = None
 
+    @property
+    def delivery_failed(self) -> str | None:
+        return self._delivery_failed
+
     async def _flush(self) -> None:
         """Wait until every record produced so far is on the broker."""
         loop = asyncio.get_running_loop()
@@ -270,22 +270,19 @@ class Screener:
                 await loop.run_in_executor(None, self.audit.recover, partition)
 
     async def _on_revoked(self, sender: Any, revoked: Any, **_: Any) -> None:
-        self.audit.forget()
-        self._next.clear()
+        # Faust assigns only the registry topics now: its chain is the one that may change hands.
+        self.audit.forget(self.registry_chain)
 
     async def _on_assigned(self, sender: Any, assigned: Any, **_: Any) -> None:
-        self.audit.forget()
-        self._next.clear()
-        self._tick_next.clear()
+        self.audit.forget(self.registry_chain)
 
     def ready(self) -> bool:
-        assigned = bool(self.app.consumer.assignment()) if self.app.consumer else False
-        return self.state.registry_ready.is_set() and assigned
+        return self.state.registry_ready.is_set() and bool(self.screen_loop.assigned)
 
     # -- agents -----------------------------------------------------------------------------
 
     def _define_agents(self) -> None:
-        app, settings = self.app, self.settings
+        app = self.app
 
         @app.agent(self.registry_topic, name="registry")
         async def registry_agent(stream: Any) -> None:
@@ -309,213 +306,86 @@ class Screener:
                 await self._flush()
                 self.state.registry_progress[src.topic] = src.offset + 1
 
-        @app.agent(self.payments_topic, name="screen")
-        async def screen_agent(stream: Any) -> None:
-            # Events are taken one by one without acknowledgement and batched here, not with
-            # stream.take_events / noack_take: under load those lost events between batches on
-            # this stack (see README, "Delivery guarantees"). A batch is acknowledged only once
-            # its records are with the producer; Faust commits only gap-free acknowledged
-            # offsets, after flushing the producer.
-            queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=settings.batch_size * 2)
-            batches = asyncio.ensure_future(self._batch_loop(stream, queue))
-            try:
-                async for event in stream.noack().events():
-                    await queue.put(event)
-            finally:
-                batches.cancel()
-
-        @app.agent(self.notice_requests_topic, name="notices")
-        async def notices_agent(stream: Any) -> None:
-            async for event in stream.events():
-                src = _source(event)
-                await self._ensure_tips({src.partition})
-                outcome = self.notices.process(src, self.notices_sent, self.registry.version)
-                if outcome.dead_letter:
-                    self.metrics.dead_letters.labels(src.topic).inc()
-                for out in outcome.outputs:
-                    self._send(out)
-                # The notice is on the broker before the table remembers it was sent.
-                await self._flush()
-                if outcome.remember is not None:
-                    key, notice_id, section = outcome.remember
-                    self.notices_sent[key] = notice_id
-                    self.metrics.notices.labels(section).inc()
-                    log.info("notice emitted", notice_id=notice_id, section=section)
-
         @app.task
         async def watch_registry() -> None:
             await self._wait_for_registry()
 
+        @app.task
+        async def screen() -> None:
+            await self.screen_loop.run()
+
         @app.timer(interval=5.0)
-        async def report_lag() -> None:
-            consumer = app.consumer
-            for tp in consumer.assignment():
-                if tp.topic != settings.topics.payments:
-                    continue
-                high = consumer.highwater(tp)
-                nxt = self._next.get(tp.partition)
-                if high is None or nxt is None:
-                    continue
-                self.metrics.lag.labels(str(tp.partition)).set(max(0, high - nxt))
-                if nxt < high and self._tick_next.get(tp.partition) == nxt:
-                    await self._repair_tail(tp.partition, nxt, high)
-                self._tick_next[tp.partition] = self._next.get(tp.partition, nxt)
+        async def report_ready() -> None:
             self.metrics.ready.set(1 if self.ready() else 0)
 
-    async def _batch_loop(self, stream: Any, queue: asyncio.Queue[Any]) -> None:
-        """Take up to batch_size events, or what arrived within batch_wait_s, and screen them.
+    # -- screening (called by the screen loop) ----------------------------------------------
 
-        Batches are pipelined: the next is screened while the records of the previous ones are
-        still on their way to the broker; each batch is acknowledged, in order, only once all its
-        records (decisions, derived events, audit) are delivered.
-        """
-        size, wait = self.settings.batch_size, self.settings.batch_wait_s
-        loop = asyncio.get_running_loop()
-        in_flight: asyncio.Queue[InFlight] = asyncio.Queue(maxsize=8)
-        acker = asyncio.ensure_future(self._ack_in_order(stream, in_flight))
-        try:
-            while True:
-                events = [await queue.get()]
-                deadline = loop.time() + wait
-                while len(events) < size:
-                    if not queue.empty():
-                        events.append(queue.get_nowait())
-                        continue
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
-                        break
-                    try:
-                        events.append(await asyncio.wait_for(queue.get(), remaining))
-                    except TimeoutError:
-                        break
-                await self.state.registry_ready.wait()
-                if self.state.draining:
-                    # Shutting down: leave these unacknowledged; they are screened after restart.
-                    await asyncio.sleep(3600)
-                if acker.done():
-                    acker.result()  # a delivery failed: raise it here and stop screening
-                self.state.idle.clear()
-                self._unacked += 1
-                async with self._screening:
-                    delivered = await self._screen_batch([_source(e) for e in events])
-                await in_flight.put((delivered, events))
-        except Exception as exc:
-            log.critical("screening stopped", error=str(exc))
-            await self.app.crash(exc)
-            raise
-        finally:
-            acker.cancel()
+    def load_partitions(self, partitions: list[int]) -> dict[str, int]:
+        """What newly assigned partitions need before their first record (blocking)."""
+        from streams.kafka_io import read_partitions
 
-    _unacked = 0
+        t = self.settings.topics
+        state = read_partitions(self.settings, [(topic, p) for p in partitions for topic in (t.decided, t.notices)])
+        decided = notices = 0
+        for partition in partitions:
+            self.audit.recover(partition)
+            decided += self.decided.load(partition, state[(t.decided, partition)])
+            notices += self.notices_sent.load(self.settings, self.serde, partition, state[(t.notices, partition)])
+        return {"decided_loaded": decided, "notices_loaded": notices}
 
-    async def _ack_in_order(self, stream: Any, in_flight: asyncio.Queue[InFlight]) -> None:
-        while True:
-            delivered, events = await in_flight.get()
-            await delivered
-            for event in events:
-                await stream.ack(event)
-            self._unacked -= 1
-            if not self._unacked:
-                self.state.idle.set()
+    def drop_partitions(self, partitions: list[int]) -> None:
+        for partition in partitions:
+            self.audit.forget(partition)
+            self.decided.drop(partition)
+            self.notices_sent.drop(partition)
 
-    async def _screen_batch(self, sources: list[Source]) -> asyncio.Future[None]:
-        """Screen a batch, first screening any payments the stream skipped before it; return a
-        future done when all its records are on the broker."""
-        await self._fill_gaps(sources)
-        await self._ensure_tips({s.partition for s in sources})
+    def screen_records(self, sources: list[Source]) -> asyncio.Future[None]:
+        """Screen a batch of payments and notice requests; return a future done when all its
+        records are on the broker. Nothing here awaits: every record produced belongs to it."""
         now = time.time()
         self.metrics.batch_size.observe(len(sources))
-        # From here to seal() nothing awaits: every record produced belongs to this batch.
         tracker = self._tracker = Delivery(asyncio.get_running_loop())
+        payments = self.settings.topics.payments
         try:
             for src in sources:
-                started = time.perf_counter()
-                outcome = self.payments.process(src)
-                self.metrics.latency.observe(time.perf_counter() - started)
-                for out in outcome.outputs:
-                    self._send(out)
-                if outcome.dead_letter:
-                    self.metrics.dead_letters.labels(src.topic).inc()
-                    log.warning("payment dead-lettered", position=src.position)
+                if src.topic == payments:
+                    self._screen_payment(src)
+                    self.metrics.e2e.observe(max(0.0, now - src.timestamp))
                 else:
-                    self.metrics.screened.labels(outcome.decision or "unknown").inc()
-                    if outcome.replayed:
-                        self.metrics.replayed.inc()
-                self._next[src.partition] = max(self._next.get(src.partition, 0), src.offset + 1)
+                    self._request_notice(src)
         finally:
             self._tracker = None
             tracker.seal()
-        for src in sources:
-            self.metrics.e2e.observe(max(0.0, now - src.timestamp))
         return tracker.future
 
-    async def _fill_gaps(self, sources: list[Source]) -> None:
-        """Read from Kafka, and put in front of the batch, every payment between the last one
-        screened and the first of this batch on its partition.
+    def _screen_payment(self, src: Source) -> None:
+        started = time.perf_counter()
+        outcome = self.payments.process(src)
+        self.metrics.latency.observe(time.perf_counter() - started)
+        for out in outcome.outputs:
+            self._send(out)
+        if outcome.dead_letter:
+            self.metrics.dead_letters.labels(src.topic).inc()
+            log.warning("payment dead-lettered", position=src.position)
+        else:
+            self.metrics.screened.labels(outcome.decision or "unknown").inc()
+            if outcome.replayed:
+                self.metrics.replayed.inc()
 
-        The Faust stream on this stack has been seen to skip a run of records under load (a
-        fetch's worth, with no error and no rebalance); a skipped payment is never acceptable, so
-        the agent checks offsets itself. The records read here are marked as a gap in Faust's
-        consumer, so that its commits can move past them.
-        """
-        from faust.types import TP
-
-        from streams.kafka_io import next_offsets, read_range
-
-        loop = asyncio.get_running_loop()
-        topic = self.settings.topics.payments
-        offsets: dict[int, list[int]] = {}
-        for src in sources:
-            offsets.setdefault(src.partition, []).append(src.offset)
-        unknown = [p for p in offsets if p not in self._next]
-        if unknown:
-            self._next.update(
-                await loop.run_in_executor(None, next_offsets, self.settings, self.settings.app_id, topic, unknown)
-            )
-        recovered: list[Source] = []
-        for partition, seen in sorted(offsets.items()):
-            expected = self._next.get(partition, min(seen))
-            for offset in sorted(seen):
-                if offset > expected:
-                    rows = await loop.run_in_executor(
-                        None, read_range, self.settings, topic, partition, expected, offset
-                    )
-                    recovered.extend(Source(topic, partition, o, k, v, ts) for o, k, v, ts in rows)
-                    log.warning(
-                        "screening payments the stream skipped",
-                        partition=partition,
-                        first=expected,
-                        last=offset - 1,
-                        recovered=len(rows),
-                    )
-                    await self.app.consumer._add_gap(TP(topic, partition), expected, offset - 1)
-                expected = max(expected, offset + 1)
-        sources[:0] = recovered
-
-    async def _repair_tail(self, partition: int, start: int, high: int) -> None:
-        """Screen payments below the high watermark that the stream has not delivered for a while."""
-        from faust.types import TP
-
-        from streams.kafka_io import read_range
-
-        async with self._screening:
-            if self._next.get(partition) != start:
-                return  # the stream moved on meanwhile
-            loop = asyncio.get_running_loop()
-            topic = self.settings.topics.payments
-            rows = await loop.run_in_executor(None, read_range, self.settings, topic, partition, start, high)
-            if not rows:
-                return
-            log.warning(
-                "screening payments the stream has not delivered",
-                partition=partition,
-                first=start,
-                last=rows[-1][0],
-                recovered=len(rows),
-            )
-            delivered = await self._screen_batch([Source(topic, partition, o, k, v, ts) for o, k, v, ts in rows])
-            await delivered
-            await self.app.consumer._add_gap(TP(topic, partition), start, rows[-1][0])
+    def _request_notice(self, src: Source) -> None:
+        sent = self.notices_sent.view(src.partition)
+        outcome = self.notices.process(src, sent, self.registry.version)
+        if outcome.dead_letter:
+            self.metrics.dead_letters.labels(src.topic).inc()
+        for out in outcome.outputs:
+            self._send(out)
+        if outcome.remember is not None:
+            # Remembered at once, so this worker never sends it twice; after a restart the notices
+            # topic itself says what was sent (streams/stores.py).
+            key, notice_id, section = outcome.remember
+            sent[key] = notice_id
+            self.metrics.notices.labels(section).inc()
+            log.info("notice emitted", notice_id=notice_id, section=section)
 
     async def _wait_for_registry(self) -> None:
         """Hold screening until the registry has caught up with what was on its topics at start."""

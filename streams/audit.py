@@ -56,9 +56,13 @@ class AuditChains:
         # order, so nothing may run between extending the chain and producing the record.
         self._sink = sink
 
-    def forget(self) -> None:
-        """Drop every tip (on rebalance): the next append re-reads it from the topic."""
-        self._tips.clear()
+    def forget(self, partition: int | None = None) -> None:
+        """Drop one chain's tip, or every tip (on rebalance): the chain's next writer re-reads it
+        from the topic."""
+        if partition is None:
+            self._tips.clear()
+        else:
+            self._tips.pop(partition, None)
 
     def start_at(self, partition: int, sequence: int = 0, last_hash: str = GENESIS) -> None:
         """Set a chain's tip directly (a new chain, or one whose tip is known)."""

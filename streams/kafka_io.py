@@ -6,6 +6,7 @@ topics it does not own, committed offsets of its own group).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -164,5 +165,46 @@ def read_to_end(settings: Settings, topic: str, partition: int, timeout: float =
                     return last
                 raise RuntimeError(str(msg.error()))
             last = msg
+    finally:
+        consumer.close()
+
+
+def read_partitions(
+    settings: Settings, partitions: Iterable[tuple[str, int]], timeout: float = 30.0
+) -> dict[tuple[str, int], list[tuple[int, bytes | None, bytes | None]]]:
+    """Every record of some partitions, from their start to their end at the time of reading, as
+    (offset, key, value) per (topic, partition), with one consumer. Raises when an end is not
+    reached in time: state rebuilt from a partial read would be silently wrong."""
+    wanted = sorted(set(partitions))
+    out: dict[tuple[str, int], list[tuple[int, bytes | None, bytes | None]]] = {tp: [] for tp in wanted}
+    if not wanted:
+        return out
+    consumer = Consumer(
+        settings.kafka_config()
+        | {"group.id": f"{settings.app_id}-state-reader", "enable.auto.commit": False, "enable.partition.eof": True}
+    )
+    try:
+        consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in wanted])
+        open_ = set(wanted)
+        deadline = time.monotonic() + timeout
+        while open_:
+            # consume() waits for a full batch or its timeout, so short waits in a loop: an
+            # end-of-partition event must not sit behind a long one.
+            batch = consumer.consume(10_000, 0.05)
+            if not batch:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"no end of partition within {timeout} s for {sorted(open_)}")
+                continue
+            deadline = time.monotonic() + timeout
+            for msg in batch:
+                tp = (msg.topic(), msg.partition())
+                if msg.error():
+                    if msg.error().code() == KafkaError._PARTITION_EOF:
+                        open_.discard(tp)
+                        continue
+                    raise RuntimeError(f"{tp[0]}/{tp[1]}: {msg.error()}")
+                if tp in open_:
+                    out[tp].append((msg.offset(), msg.key(), msg.value()))
+        return out
     finally:
         consumer.close()

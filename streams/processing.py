@@ -19,6 +19,7 @@ from streams.audit import AuditChains, canonical, digest
 from streams.outputs import alert_record, notice_records
 from streams.serde import Serde
 from streams.settings import Settings
+from streams.stores import Decided
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,7 @@ class PaymentProcessor(Processor):
         audit: AuditChains,
         rules: RuleSet,
         registry: Registry,
-        decided: MutableMapping[str, str],
+        decided: Decided,
     ) -> None:
         super().__init__(settings, serde, audit)
         self.rules = rules
@@ -123,7 +124,7 @@ class PaymentProcessor(Processor):
         except (CodecError, PaymentError) as exc:
             return Outcome(self.dead_letter(src, str(exc), src.partition, versions), dead_letter=True)
         input_digest = digest(raw)
-        prior_text = self.decided.get(payment.payment_id)
+        prior_text = self.decided.get(src.partition, payment.payment_id)
         replayed = False
         if prior_text is not None:
             prior = json.loads(prior_text)
@@ -142,7 +143,9 @@ class PaymentProcessor(Processor):
             replayed = True
         else:
             decision = screen(payment, self.registry, self.rules, src.instant).to_dict()
-            self.decided[payment.payment_id] = canonical({"input_digest": input_digest, "decision": decision})
+            self.decided.put(
+                src.partition, payment.payment_id, canonical({"input_digest": input_digest, "decision": decision})
+            )
         return Outcome(self._outputs(src, decision, input_digest), decision["decision"], replayed=replayed)
 
     def _outputs(self, src: Source, decision: dict[str, Any], input_digest: str) -> list[Out]:

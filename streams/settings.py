@@ -29,6 +29,8 @@ class Topics(BaseSettings):
     registry_institutions: str = "registry.institutions"
     # Internal: notices are decided by account, so requests are repartitioned by account_id.
     notice_requests: str = "screening.notice-requests"
+    # Internal: the screen loop's record of decisions taken (compacted; streams/stores.py).
+    decided: str = "screening.decided"
 
 
 class Settings(BaseSettings):
@@ -62,6 +64,9 @@ class Settings(BaseSettings):
     # comes by itself under load (payments queue while the previous batch is screened).
     batch_wait_s: float = Field(default=0.002, gt=0, le=60)
     commit_interval_s: float = Field(default=1.0, gt=0)
+    # How long the screen loop sleeps when librdkafka has nothing fetched for it (it never blocks
+    # the event loop waiting for records).
+    poll_interval_s: float = Field(default=0.001, gt=0, le=1)
     session_timeout_s: float = Field(default=30.0, ge=1)
     web_port: int = Field(default=6066, ge=0, le=65535)
     web_host: str = "127.0.0.1"

@@ -2,7 +2,8 @@
 
 Partitioning: payments, decisions, blocks and alerts are keyed by payment_id; notices and the
 notice requests by account_id; registry.accounts by account_id, registry.institutions by bic.
-The stream topics share one partition count so that partition p of each goes to the same worker.
+The stream topics share one partition count so that partition p of each goes to the same worker
+(the screen loop's range assignment, streams/screen_loop.py).
 The audit topic has one more partition than that: partitions 0..N-1 hold one hash chain per
 payments partition, partition N the chain of registry changes written by `screener registry load`.
 """
@@ -34,7 +35,10 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(t.blocks, n, key="payment_id"),
         TopicSpec(t.alerts, n, key="payment_id"),
         TopicSpec(t.notice_requests, n, key="account_id"),
-        TopicSpec(t.notices, n, key="account_id"),
+        # Notices are also the record of which (account, section) has had its notice (SPEC 2.4):
+        # kept, not aged out, so a notice is never sent twice.
+        TopicSpec(t.notices, n, {"retention.ms": "-1", "retention.bytes": "-1"}, key="account_id"),
+        TopicSpec(t.decided, n, compact, key="payment_id"),
         TopicSpec(t.dead_letter, n, key="source position"),
         # 1010.630(e): records kept at least five years; never deleted by size.
         TopicSpec(

@@ -278,8 +278,10 @@ def _follow(
     ready.set()
     try:
         while not stop.is_set():
-            for msg in consumer.consume(1000, 0.05):
-                if msg.error() is None:
-                    on_record(msg.key(), time.time(), msg.timestamp()[1])
+            # poll, not consume: consume(n, t) holds what it has until n records or t seconds,
+            # which would add up to t to every latency measured at low rates.
+            msg = consumer.poll(0.05)
+            if msg is not None and msg.error() is None:
+                on_record(msg.key(), time.time(), msg.timestamp()[1])
     finally:
         consumer.close()

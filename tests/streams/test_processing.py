@@ -9,6 +9,7 @@ from streams.audit import AuditChains, check_partition
 from streams.processing import NoticeProcessor, PaymentProcessor, RegistryProcessor, Source
 from streams.serde import Serde
 from streams.settings import Settings
+from streams.stores import Decided
 from tests.conftest import account, payment, registry
 
 
@@ -27,7 +28,7 @@ def chains(settings):
 
 @pytest.fixture
 def processor(settings, chains, rules):
-    return PaymentProcessor(settings, Serde(settings), chains, rules, registry(), {})
+    return PaymentProcessor(settings, Serde(settings), chains, rules, registry(), Decided())
 
 
 def src(value: bytes, offset: int = 0, partition: int = 0, topic: str = "payments") -> Source:

@@ -1,0 +1,234 @@
+"""The screen loop: payments and notice requests, consumed in bulk with librdkafka.
+
+Why not a Faust agent: on the embedded broker a Faust stream delivers about 11,000 events/s
+before the agent does anything, and a naive forwarding agent 4,000-5,000/s (README,
+"Performance"), while a librdkafka consumer hands over hundreds of thousands a second in batches.
+Faust still runs the worker (registry tables, web, lifecycle); this loop runs inside it, on its
+event loop, and decides nothing: every batch goes to Screener.screen_records.
+
+Guarantees (README, "Delivery guarantees"):
+- at least once: offsets are committed only for batches whose every record (decision, derived
+  events, audit, the decided changelog) is on the broker; a crash replays the rest, and the
+  decided store answers a replayed payment with its first decision;
+- one writer per audit chain: payments and notice requests are subscribed together with the
+  range assignor, so partition p of both goes to one worker, which writes chain p; before a
+  partition is given up, everything produced is flushed and its offsets committed;
+- no skipped payment: librdkafka delivers each partition's records in offset order (the gap
+  repair the Faust stream needed on this broker is gone with it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from confluent_kafka import Consumer, TopicPartition
+
+from streams.logs import get_logger
+from streams.processing import Source
+
+if TYPE_CHECKING:
+    from streams.app import Screener
+
+log = get_logger("screener.loop")
+
+# Batches screened but not yet delivered; beyond this the loop waits for the oldest.
+MAX_IN_FLIGHT = 8
+LAG_REPORT_S = 5.0
+
+
+def _source(msg: Any) -> Source:
+    return Source(msg.topic(), msg.partition(), msg.offset(), msg.key(), msg.value(), msg.timestamp()[1] / 1000.0)
+
+
+class ScreenLoop:
+    """Consume, hand batches to the screener, commit what is delivered, hand partitions over cleanly."""
+
+    def __init__(self, screener: Screener) -> None:
+        self.screener = screener
+        self.settings = screener.settings
+        self.topics = (self.settings.topics.payments, self.settings.topics.notice_requests)
+        self.consumer: Consumer | None = None
+        self.assigned: set[int] = set()
+        self.closed = asyncio.Event()
+        self._in_flight: deque[tuple[asyncio.Future[None], dict[tuple[str, int], int]]] = deque()
+        self._to_commit: dict[tuple[str, int], int] = {}
+        self._last_commit = 0.0
+        self._last_lag = 0.0
+        # Assignments whose state is still loading, and a counter that revocations move on.
+        self._loading: deque[tuple[int, list[int], list[TopicPartition]]] = deque()
+        self._generation = 0
+
+    def config(self) -> dict[str, Any]:
+        s = self.settings
+        session_ms = int(s.session_timeout_s * 1000)
+        return s.kafka_config() | {
+            "group.id": f"{s.app_id}.screen",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            # Range gives partition p of both topics to the same member (one writer per chain).
+            "partition.assignment.strategy": "range",
+            "session.timeout.ms": session_ms,
+            "heartbeat.interval.ms": max(1000, session_ms // 5),
+            # Records are fetched in the background while a batch is screened.
+            "fetch.wait.max.ms": 10,
+            "queued.min.messages": max(10_000, s.batch_size * 4),
+        }
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        state = self.screener.state
+        # Nothing is screened against a registry still loading; the group is joined after it.
+        await state.registry_ready.wait()
+        consumer = self.consumer = Consumer(self.config())
+        consumer.subscribe(
+            list(self.topics), on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
+        )
+        log.info("screen loop subscribed", group=f"{self.settings.app_id}.screen", topics=list(self.topics))
+        try:
+            while not state.draining:
+                self._settle(final=False)
+                msgs = consumer.consume(self.settings.batch_size, 0)
+                if self._loading:
+                    await self._load()
+                if not msgs:
+                    await asyncio.sleep(self.settings.poll_interval_s)
+                    continue
+                sources = self._sources(msgs)
+                if not sources:
+                    continue
+                delivered = self.screener.screen_records(sources)
+                offsets: dict[tuple[str, int], int] = {}
+                for src in sources:
+                    offsets[(src.topic, src.partition)] = src.offset + 1
+                self._in_flight.append((delivered, offsets))
+                while len(self._in_flight) > MAX_IN_FLIGHT:
+                    await self._in_flight[0][0]
+                    self._settle(final=False)
+                # Let the registry agent, the web server and delivery callbacks run between batches.
+                await asyncio.sleep(0)
+            log.info("screen loop draining", in_flight=len(self._in_flight))
+            for delivered, _ in list(self._in_flight):
+                await delivered
+            self._settle(final=True)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.critical("screening stopped", error=str(exc))
+            await self.screener.app.crash(exc)
+            raise
+        finally:
+            try:
+                # Leaving the group revokes the partitions (_on_revoke flushes and commits).
+                consumer.close()
+            except Exception as exc:  # closing after a broker failure: nothing left to save
+                log.warning("consumer close failed", error=str(exc))
+            self.assigned.clear()
+            self.closed.set()
+
+    def _sources(self, msgs: list[Any]) -> list[Source]:
+        sources = []
+        for msg in msgs:
+            if msg.error():
+                # Errors here are informational (librdkafka retries); fatal ones raise.
+                log.warning("consumer error", error=str(msg.error()))
+                continue
+            if msg.partition() not in self.assigned:
+                # Paused until its state is loaded, so this cannot happen; screening it without
+                # its chain tip or decided store would be worse than stopping.
+                raise RuntimeError(f"record from {msg.topic()}/{msg.partition()} before its state was loaded")
+            sources.append(_source(msg))
+        return sources
+
+    def _settle(self, final: bool) -> None:
+        """Commit the offsets of delivered batches, in order; raise if a delivery failed."""
+        while self._in_flight and self._in_flight[0][0].done():
+            delivered, offsets = self._in_flight.popleft()
+            delivered.result()
+            self._to_commit.update(offsets)
+        now = time.monotonic()
+        if self._to_commit and (final or now - self._last_commit >= self.settings.commit_interval_s):
+            self._commit(asynchronous=not final)
+        if now - self._last_lag >= LAG_REPORT_S:
+            self._last_lag = now
+            self._report_lag()
+
+    def _commit(self, asynchronous: bool) -> None:
+        assert self.consumer is not None
+        offsets = [TopicPartition(t, p, o) for (t, p), o in sorted(self._to_commit.items())]
+        self._to_commit.clear()
+        self._last_commit = time.monotonic()
+        self.consumer.commit(offsets=offsets, asynchronous=asynchronous)
+
+    def _report_lag(self) -> None:
+        consumer, metrics = self.consumer, self.screener.metrics
+        if consumer is None or not self.assigned:
+            return
+        payments = self.settings.topics.payments
+        try:
+            positions = consumer.position([TopicPartition(payments, p) for p in sorted(self.assigned)])
+            for tp in positions:
+                _low, high = consumer.get_watermark_offsets(tp, cached=True)
+                if tp.offset >= 0 and high >= 0:
+                    metrics.lag.labels(str(tp.partition)).set(max(0, high - tp.offset))
+        except Exception as exc:  # a metric must never stop screening
+            log.warning("lag not reported", error=str(exc))
+
+    # -- partitions changing hands (called by librdkafka inside consume/close) ---------------
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Take the partitions paused: their state is loaded off the event loop first (_load)."""
+        consumer.assign(partitions)
+        consumer.pause(partitions)
+        mine = {tp.partition for tp in partitions}
+        self._loading.append((self._generation, sorted(mine), partitions))
+        log.info("partitions assigned, loading their state", partitions=sorted(mine))
+
+    async def _load(self) -> None:
+        """Load what newly assigned partitions need before their first record: each audit chain's
+        tip, the decided store and the notices already sent; then resume them."""
+        assert self.consumer is not None
+        loop = asyncio.get_running_loop()
+        while self._loading:
+            generation, mine, partitions = self._loading.popleft()
+            started = time.monotonic()
+            loaded = await loop.run_in_executor(None, self.screener.load_partitions, mine)
+            if generation != self._generation:
+                continue  # revoked while loading; the next assignment loads again
+            self.assigned.update(mine)
+            self.consumer.resume(partitions)
+            log.info("partitions ready", partitions=mine, seconds=round(time.monotonic() - started, 2), **loaded)
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Hand the partitions over: everything produced on the broker, its offsets committed."""
+        mine = sorted({tp.partition for tp in partitions})
+        remaining = self.screener.producer.flush(30)
+        if remaining or self.screener.delivery_failed:
+            # Not committed: the next owner screens these batches again (deduplicated).
+            log.critical("records not delivered at revocation", pending=remaining, error=self.screener.delivery_failed)
+        else:
+            for _delivered, offsets in self._in_flight:
+                self._to_commit.update(offsets)
+            if self._to_commit:
+                self._commit(asynchronous=False)
+        # Their futures complete later on the loop; the offsets are already committed.
+        self._in_flight.clear()
+        self._forget(mine)
+        log.info("partitions revoked", partitions=mine)
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Partitions taken away without a clean hand-over: nothing may be committed for them."""
+        mine = sorted({tp.partition for tp in partitions})
+        self._in_flight.clear()
+        self._to_commit.clear()
+        self._forget(mine)
+        log.warning("partitions lost", partitions=mine)
+
+    def _forget(self, partitions: list[int]) -> None:
+        self._generation += 1
+        self._loading.clear()
+        self.screener.drop_partitions(partitions)
+        self.assigned.difference_update(partitions)
