@@ -89,9 +89,13 @@ class AuditChains:
         rules_version: str,
         registry_version: str,
         recorded_at: str,
-        body: dict[str, Any],
+        body: dict[str, Any] | None = None,
+        body_json: str | None = None,
     ) -> tuple[bytes, bytes]:
-        """The next record of a chain as (key, value) bytes; the tip moves on at once."""
+        """The next record of a chain as (key, value) bytes; the tip moves on at once.
+
+        The body is given as a dict, or already as canonical JSON (canonical(body)).
+        """
         tip = self._tips[partition]
         chain = f"{self._settings.topics.audit}/{partition}"
         record: dict[str, Any] = {
@@ -106,7 +110,7 @@ class AuditChains:
             "rules_version": rules_version,
             "registry_version": registry_version,
             "recorded_at": recorded_at,
-            "body": canonical(body),
+            "body": body_json if body_json is not None else canonical(body),
         }
         record["hash"] = record_hash(record)
         value = self._serde.encode(self._settings.topics.audit, "AuditRecord", record)

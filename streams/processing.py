@@ -124,31 +124,32 @@ class PaymentProcessor(Processor):
         except (CodecError, PaymentError) as exc:
             return Outcome(self.dead_letter(src, str(exc), src.partition, versions), dead_letter=True)
         input_digest = digest(raw)
-        prior_text = self.decided.get(src.partition, payment.payment_id)
+        prior = self.decided.get(src.partition, payment.payment_id)
         replayed = False
-        if prior_text is not None:
-            prior = json.loads(prior_text)
-            if prior["input_digest"] != input_digest:
+        if prior is not None:
+            prior_digest, prior_json = prior
+            if prior_digest != input_digest:
                 return Outcome(
                     self.dead_letter(
                         src,
                         f"payment_id {payment.payment_id!r} was already screened with different content "
-                        f"(first input sha256 {prior['input_digest'][:16]}...); the first decision stands",
+                        f"(first input sha256 {prior_digest[:16]}...); the first decision stands",
                         src.partition,
                         versions,
                     ),
                     dead_letter=True,
                 )
-            decision = prior["decision"]
+            decision = json.loads(prior_json)
+            decision_json = prior_json
             replayed = True
         else:
             decision = screen(payment, self.registry, self.rules, src.instant).to_dict()
-            self.decided.put(
-                src.partition, payment.payment_id, canonical({"input_digest": input_digest, "decision": decision})
-            )
-        return Outcome(self._outputs(src, decision, input_digest), decision["decision"], replayed=replayed)
+            decision_json = canonical(decision)
+            self.decided.put(src.partition, payment.payment_id, input_digest, decision_json)
+        outputs = self._outputs(src, decision, decision_json, input_digest)
+        return Outcome(outputs, decision["decision"], replayed=replayed)
 
-    def _outputs(self, src: Source, decision: dict[str, Any], input_digest: str) -> list[Out]:
+    def _outputs(self, src: Source, decision: dict[str, Any], decision_json: str, input_digest: str) -> list[Out]:
         t, key = self.topics, decision["payment_id"].encode()
         encoded = self.serde.encode(t.decisions, "Decision", decision)
         outs = [Out(t.decisions, key, encoded)]
@@ -173,7 +174,7 @@ class PaymentProcessor(Processor):
             rules_version=decision["rules_version"],
             registry_version=decision["registry_version"],
             recorded_at=decision["screened_at"],
-            body=decision,
+            body_json=decision_json,
         )
         outs.append(Out(t.audit, audit_key, audit_value, src.partition))
         return outs

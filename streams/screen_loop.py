@@ -73,7 +73,7 @@ class ScreenLoop:
             "session.timeout.ms": session_ms,
             "heartbeat.interval.ms": max(1000, session_ms // 5),
             # Records are fetched in the background while a batch is screened.
-            "fetch.wait.max.ms": 10,
+            "fetch.wait.max.ms": 5,
             "queued.min.messages": max(10_000, s.batch_size * 4),
         }
 
@@ -189,7 +189,7 @@ class ScreenLoop:
 
     async def _load(self) -> None:
         """Load what newly assigned partitions need before their first record: each audit chain's
-        tip, the decided store and the notices already sent; then resume them."""
+        tip and decided store (both from its audit chain) and the notices already sent; then resume them."""
         assert self.consumer is not None
         loop = asyncio.get_running_loop()
         while self._loading:

@@ -29,8 +29,6 @@ class Topics(BaseSettings):
     registry_institutions: str = "registry.institutions"
     # Internal: notices are decided by account, so requests are repartitioned by account_id.
     notice_requests: str = "screening.notice-requests"
-    # Internal: the screen loop's record of decisions taken (compacted; streams/stores.py).
-    decided: str = "screening.decided"
 
 
 class Settings(BaseSettings):

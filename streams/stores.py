@@ -1,9 +1,9 @@
 """The screen loop's state, kept per partition and rebuilt from Kafka when a partition is assigned.
 
 Two stores, both keyed so that they live in the partition of the records they protect:
-- `Decided`: payment_id -> {input digest, decision}, so a payment seen again (redelivery after a
-  crash, an operator's replay, a producer's retry) gets its first decision back. Its changelog is
-  the compacted topic `screening.decided`, written to the payment's own partition.
+- `Decided`: payment_id -> (input digest, decision), so a payment seen again (redelivery after a
+  crash, an operator's replay, a producer's retry) gets its first decision back. Its source is the
+  audit chain of the payment's partition, which records every decision with its input digest.
 - `NoticesSent`: "account|section" -> notice_id, so a notice goes out once (SPEC 2.4). Its source
   is the notices topic itself: a notice counts as sent once it is on that topic, so no crash can
   record a notice that was never sent.
@@ -11,7 +11,8 @@ Two stores, both keyed so that they live in the partition of the records they pr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from schemas.codec import CodecError
 from streams.logs import get_logger
@@ -20,37 +21,30 @@ from streams.settings import Settings
 
 log = get_logger("screener.stores")
 
-# (partition, key, value) to the changelog topic.
-Sink = Callable[[int, bytes, bytes], None]
 # (offset, key, value) as streams.kafka_io.read_partitions returns them.
 Record = tuple[int, bytes | None, bytes | None]
 
 
 class Decided:
-    """Decisions already taken, per payments partition."""
+    """Decisions already taken, per payments partition: payment_id -> (input digest, decision as
+    canonical JSON). Rebuilt from the partition's own audit chain, whose decision records carry
+    both (SPEC 2.5), so the trail is also the store and no extra record is written per payment."""
 
-    def __init__(self, sink: Sink | None = None) -> None:
-        self._parts: dict[int, dict[str, str]] = {}
-        self._sink = sink
+    def __init__(self) -> None:
+        self._parts: dict[int, dict[str, tuple[str, str]]] = {}
 
-    def get(self, partition: int, payment_id: str) -> str | None:
+    def get(self, partition: int, payment_id: str) -> tuple[str, str] | None:
         return self._parts.get(partition, {}).get(payment_id)
 
-    def put(self, partition: int, payment_id: str, value: str) -> None:
-        self._parts.setdefault(partition, {})[payment_id] = value
-        if self._sink is not None:
-            self._sink(partition, payment_id.encode(), value.encode())
+    def put(self, partition: int, payment_id: str, input_digest: str, decision_json: str) -> None:
+        self._parts.setdefault(partition, {})[payment_id] = (input_digest, decision_json)
 
-    def load(self, partition: int, records: Iterable[Record]) -> int:
-        """Rebuild one partition from its changelog records; return the entries held."""
-        held: dict[str, str] = {}
-        for _offset, key, value in records:
-            if key is None:
-                continue
-            if value is None:
-                held.pop(key.decode(), None)
-            else:
-                held[key.decode()] = value.decode()
+    def load(self, partition: int, audit_records: Iterable[dict[str, Any]]) -> int:
+        """Rebuild one partition from its audit chain's records; return the entries held."""
+        held: dict[str, tuple[str, str]] = {}
+        for record in audit_records:
+            if record.get("kind") == "decision":
+                held[str(record["subject_id"])] = (str(record["input_digest"]), str(record["body"]))
         self._parts[partition] = held
         return len(held)
 

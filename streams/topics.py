@@ -38,7 +38,6 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         # Notices are also the record of which (account, section) has had its notice (SPEC 2.4):
         # kept, not aged out, so a notice is never sent twice.
         TopicSpec(t.notices, n, {"retention.ms": "-1", "retention.bytes": "-1"}, key="account_id"),
-        TopicSpec(t.decided, n, compact, key="payment_id"),
         TopicSpec(t.dead_letter, n, key="source position"),
         # 1010.630(e): records kept at least five years; never deleted by size.
         TopicSpec(

@@ -69,6 +69,25 @@ def test_same_payment_id_with_different_content_is_dead_lettered(processor):
     assert "already screened with different content" in dead["error"]
 
 
+def test_decided_store_rebuilt_from_the_audit_chain_answers_a_replay(settings, chains, rules, processor):
+    """After a restart the store is what the partition's audit chain says (streams/stores.py)."""
+    raw = json.dumps(payment(creditor={"name": "Choe Chol Min"})).encode()
+    first = processor.process(src(raw, 0))
+    dead = processor.process(src(b"not a payment", 1))
+    chain = [decode_single_object(o.value)[1] for o in first.outputs + dead.outputs if o.topic == "screening.audit"]
+    assert [r["kind"] for r in chain] == ["decision", "dead_letter"]
+    restarted = Decided()
+    assert restarted.load(0, chain) == 1
+    fresh = PaymentProcessor(settings, Serde(settings), chains, rules, registry(), restarted)
+    again = fresh.process(src(raw, 2))
+    assert again.replayed
+    assert by_topic(again)["screening.decisions"][0].value == by_topic(first)["screening.decisions"][0].value
+    changed = fresh.process(src(json.dumps(payment(creditor={"name": "Someone Else"})).encode(), 3))
+    assert changed.dead_letter
+    # Another partition's chain knows nothing of it: screened as new.
+    assert not fresh.process(src(raw, 4, partition=1)).replayed
+
+
 def test_bad_bytes_are_dead_lettered_with_position_and_original(processor):
     outcome = processor.process(src(b'{"payment_id": 1}', offset=42, partition=1))
     topics = by_topic(outcome)
