@@ -207,9 +207,14 @@ def service_run(
     records: list[tuple[bytes, bytes]],
     per_s: float | None,
     timeout: float = 120.0,
+    source: str | None = None,
+    target: str | None = None,
 ) -> tuple[Latency, Rate]:
     """Produce payments (keys are payment_ids) at per_s, or as fast as possible when None, and time
-    each until its decision is read back; also the drain rate of the decisions."""
+    each until its decision is read back; also the drain rate of the decisions. With source and
+    target the same topic, the broker's own produce-to-consume latency (no service between)."""
+    source = source or settings.topics.payments
+    target = target or settings.topics.decisions
     sent_at: dict[bytes, float] = {}
     latencies: list[float] = []
     stamps: list[int] = []
@@ -224,9 +229,7 @@ def service_run(
 
     stop_reader = threading.Event()
     ready = threading.Event()
-    reader = threading.Thread(
-        target=_follow, args=(settings, settings.topics.decisions, on_record, stop_reader, ready), daemon=True
-    )
+    reader = threading.Thread(target=_follow, args=(settings, target, on_record, stop_reader, ready), daemon=True)
     reader.start()
     if not ready.wait(30):
         raise RuntimeError("the decision reader did not get its partitions within 30 s")
@@ -236,7 +239,7 @@ def service_run(
     producer = Producer(settings.kafka_config() | {"linger.ms": 0 if per_s else 5, "enable.idempotence": True})
     # Connected, and its producer id granted, before the clock starts: otherwise the first
     # payments wait for the connection and that wait is counted as the service's latency.
-    producer.list_topics(settings.topics.payments, timeout=10)
+    producer.list_topics(source, timeout=10)
     time.sleep(1.0)
     start = time.perf_counter()
     wall_start = time.time()
@@ -249,7 +252,7 @@ def service_run(
             sent_at[key] = time.time()
         while True:
             try:
-                producer.produce(settings.topics.payments, value, key)
+                producer.produce(source, value, key)
                 break
             except BufferError:
                 producer.poll(0.05)

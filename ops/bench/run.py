@@ -88,13 +88,22 @@ def run(quick: bool, seed: int, workdir: Path | None = None) -> dict[str, Any]:
         registry = registry_from_mapping(registry_data)
         base = load_rules()
 
-        say("==> engine, in process, one core (caches start empty for each list size)")
+        # The same population, another draw: what a running worker has seen before these payments.
+        warmup = [
+            parse_payment(g.payment)
+            for g in data.payments(plan.engine_payments, seed, listed[: min(LIST_SIZES)], registry_data, run=6)
+        ]
+        say(f"==> engine, in process, one core (steady state: after {len(warmup):,} other payments of the mix)")
         engine: dict[int, EngineResult] = {}
         for size in LIST_SIZES:
             rules, build_s = rules_with_list(base, listed[:size])
-            engine[size] = run_engine(rules, registry, payments, build_s)
+            engine[size] = run_engine(rules, registry, payments, build_s, warmup)
             say(_engine_row(engine[size]))
             if size == HEADLINE_LIST:
+                # A cold start: the same payments with every cache empty.
+                rules, build_s = rules_with_list(base, listed[:size])
+                cold = run_engine(rules, registry, payments, build_s)
+                say(_engine_row(cold) + "  <- cold start, caches empty")
                 # The worst case: every party a name never seen before (no cache can help).
                 unique = [
                     parse_payment(g.payment)
@@ -103,7 +112,7 @@ def run(quick: bool, seed: int, workdir: Path | None = None) -> dict[str, Any]:
                     )
                 ]
                 rules, build_s = rules_with_list(base, listed[:size])
-                unique_names = run_engine(rules, registry, unique, build_s)
+                unique_names = run_engine(rules, registry, unique, build_s, warmup)
                 say(_engine_row(unique_names) + "  <- every party name new")
             del rules
 
@@ -119,6 +128,8 @@ def run(quick: bool, seed: int, workdir: Path | None = None) -> dict[str, Any]:
         "engine_per_s": round(head.per_s),
         "engine_p50_ms": round(head.p50_ms, 3),
         "engine_p99_ms": round(head.p99_ms, 3),
+        "engine_per_s_cold_start": round(cold.per_s),
+        "engine_p99_ms_cold_start": round(cold.p99_ms, 3),
         "engine_per_s_unique_names": round(unique_names.per_s),
         "engine_p99_ms_unique_names": round(unique_names.p99_ms, 3),
         "engine_per_s_by_list_size": {str(k): round(v.per_s) for k, v in engine.items()},
@@ -130,6 +141,8 @@ def run(quick: bool, seed: int, workdir: Path | None = None) -> dict[str, Any]:
         "kafka_raw_per_s": round(raw.per_s),
         "e2e_vs_faust_naive": round(e2e.per_s / naive.per_s, 2),
         "latency_p50_ms_at_1k": round(lat_1k.p50_ms, 1),
+        "broker_hop_p50_ms_at_1k": round(kafka["broker_hop"].p50_ms, 1),
+        "broker_hop_p99_ms_at_1k": round(kafka["broker_hop"].p99_ms, 1),
         "latency_p99_ms_at_1k": round(lat_1k.p99_ms, 1),
         "latency_max_ms_at_1k": round(lat_1k.max_ms, 1),
         "latency_p50_ms_at_saturation": round(lat_sat.p50_ms, 1),
@@ -171,19 +184,17 @@ def _kafka_parts(
         settings = Settings(bootstrap_servers=broker.bootstrap)
         out["partitions"] = settings.partitions
         n = settings.partitions
-        create_topics(settings, {"bench.raw.in": n, "bench.raw.out": n, "bench.naive.in": n, "bench.naive.out": n})
+        create_topics(
+            settings,
+            {"bench.raw.in": n, "bench.raw.out": n, "bench.naive.in": n, "bench.naive.out": n, "bench.hop": n},
+        )
         # The baselines move payment-sized records (the Avro payment of the mix), keyed alike.
         serde = Serde(settings)
         sample = [
             (g.payment["payment_id"].encode(), serde.encode(settings.topics.payments, "Payment", g.payment))
             for g in data.payments(plan.baseline_records, seed, listed, registry_data, run=1)
         ]
-        produce_all(settings, "bench.raw.in", sample)
-        out["kafka_raw"] = kafka_raw_loop(settings, "bench.raw.in", "bench.raw.out", len(sample))
-        say(_rate_row("baseline: confluent-kafka consume-produce loop", out["kafka_raw"]))
-        produce_all(settings, "bench.naive.in", sample)
-        out["faust_naive"] = faust_naive(settings, "bench.naive.in", "bench.naive.out", len(sample), work, 180)
-        say(_rate_row("baseline: naive Faust agent, one event at a time", out["faust_naive"]))
+        out.update(_baselines(settings, sample, plan, work))
 
         ensure_topics(settings)
         list_path = data.write_list(work / "bench-list.yaml", listed, seed)
@@ -218,6 +229,23 @@ def _kafka_parts(
             code = stop_worker(worker)
             if code not in (0, None):
                 say(f"the worker exited with code {code}")
+    return out
+
+
+def _baselines(settings: Any, sample: list[tuple[bytes, bytes]], plan: Plan, work: Path) -> dict[str, Any]:
+    """The plain confluent-kafka loop, the naive Faust agent and the broker's own hop latency."""
+    out: dict[str, Any] = {}
+    produce_all(settings, "bench.raw.in", sample)
+    out["kafka_raw"] = kafka_raw_loop(settings, "bench.raw.in", "bench.raw.out", len(sample))
+    say(_rate_row("baseline: confluent-kafka consume-produce loop", out["kafka_raw"]))
+    produce_all(settings, "bench.naive.in", sample)
+    out["faust_naive"] = faust_naive(settings, "bench.naive.in", "bench.naive.out", len(sample), work, 180)
+    say(_rate_row("baseline: naive Faust agent, one event at a time", out["faust_naive"]))
+    # The broker's own produce-to-consume latency at 1,000/s, read as the service's is: the floor
+    # under the service's figure (two such hops, with screening between).
+    hop = sample[: int(1000 * plan.latency_seconds)]
+    out["broker_hop"], _ = service_run(settings, hop, 1000.0, source="bench.hop", target="bench.hop")
+    say(_latency_row("baseline: broker hop, produce to consume", out["broker_hop"]))
     return out
 
 

@@ -49,3 +49,6 @@ def test_bench_quick_prints_a_table_and_a_json_line(tmp_path):
     assert "engine  list  20,000" in proc.stderr
     assert "baseline: naive Faust agent" in proc.stderr
     assert "service: produce-to-decision at 1,000/s" in proc.stderr
+    assert "baseline: broker hop" in proc.stderr
+    assert result["broker_hop_p99_ms_at_1k"] > 0
+    assert result["engine_per_s_cold_start"] > 0
