@@ -52,6 +52,10 @@ class EmbeddedBroker:
     def bootstrap(self) -> str:
         return f"{self.host}:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
     def start(self, timeout: float = 20.0) -> EmbeddedBroker:
         url = f"tcp://{self.host}:{self.port}"
         self._log = self.log_path.open("ab") if self.log_path else None

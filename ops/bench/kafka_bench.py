@@ -23,6 +23,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from ops.bench.cpu import CpuMeter
 from streams.settings import Settings
 
 WARM_UP = 0.05
@@ -34,6 +35,9 @@ class Rate:
 
     records: int
     per_s: float
+    # The drain window (epoch seconds) and the records counted in it, for CPU per record.
+    window: tuple[float, float] = (0.0, 0.0)
+    counted: int = 0
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,8 @@ def drain_rate(stamps: list[int]) -> Rate:
     ordered = sorted(stamps)
     start = int(len(ordered) * WARM_UP)
     span_ms = max(1, ordered[-1] - ordered[start])
-    return Rate(len(stamps), (len(ordered) - 1 - start) * 1000.0 / span_ms)
+    counted = len(ordered) - 1 - start
+    return Rate(len(stamps), counted * 1000.0 / span_ms, (ordered[start] / 1000.0, ordered[-1] / 1000.0), counted)
 
 
 # -- baseline 1: a plain confluent-kafka consume-produce loop ---------------------------------
@@ -172,8 +177,11 @@ def kafka_raw_loop(settings: Settings, source: str, target: str, count: int, tim
 # -- baseline 2: a naive Faust agent, one event at a time ----------------------------------------
 
 
-def faust_naive(settings: Settings, source: str, target: str, count: int, workdir: Path, timeout: float) -> Rate:
-    """Run ops.bench.faust_naive as a worker process until it has forwarded `count` records."""
+def faust_naive(
+    settings: Settings, source: str, target: str, count: int, workdir: Path, timeout: float, broker_pid: int | None
+) -> tuple[Rate, dict[str, float]]:
+    """Run ops.bench.faust_naive as a worker process until it has forwarded `count` records; return
+    its rate and the CPU microseconds per record of the agent's process and of the broker."""
     env = dict(os.environ) | {
         "BENCH_BROKER": settings.bootstrap_servers,
         "BENCH_SOURCE": source,
@@ -185,7 +193,8 @@ def faust_naive(settings: Settings, source: str, target: str, count: int, workdi
         [sys.executable, "-m", "ops.bench.faust_naive"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        stamps = read_timestamps(settings, target, count, timeout, alive=lambda: proc.poll() is None)
+        with CpuMeter({"process": proc.pid, "broker": broker_pid}) as meter:
+            stamps = read_timestamps(settings, target, count, timeout, alive=lambda: proc.poll() is None)
     finally:
         proc.terminate()
         try:
@@ -196,7 +205,14 @@ def faust_naive(settings: Settings, source: str, target: str, count: int, workdi
         log.close()
     if len(stamps) < count:
         raise RuntimeError(f"the naive Faust agent forwarded {len(stamps)} of {count} records; see {log.name}")
-    return drain_rate(stamps)
+    rate = drain_rate(stamps)
+    return rate, cpu_per_record(meter, rate)
+
+
+def cpu_per_record(meter: CpuMeter, rate: Rate) -> dict[str, float]:
+    """CPU microseconds per record of each metered process, inside the rate's drain window."""
+    used = meter.used(*rate.window)
+    return {name: seconds / max(1, rate.counted) * 1e6 for name, seconds in used.items()}
 
 
 # -- the service ------------------------------------------------------------------------------
@@ -236,7 +252,10 @@ def service_run(
     # Its fetch positions are resolved on the first fetches after assignment. Records it reads
     # from before the run (this broker's "latest" can lag) are not in sent_at and are ignored.
     time.sleep(1.5)
-    producer = Producer(settings.kafka_config() | {"linger.ms": 0 if per_s else 5, "enable.idempotence": True})
+    # librdkafka's default linger (5 ms), as a core-banking producer left at its defaults would
+    # send; the linger is inside the measured latency. A linger of 0 sends a request per payment,
+    # and this broker's cost per produce request grows with the data it holds (README).
+    producer = Producer(settings.kafka_config() | {"linger.ms": 5, "enable.idempotence": True})
     # Connected, and its producer id granted, before the clock starts: otherwise the first
     # payments wait for the connection and that wait is counted as the service's latency.
     producer.list_topics(source, timeout=10)

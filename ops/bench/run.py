@@ -21,8 +21,18 @@ from typing import Any
 import yaml
 
 from ops.bench import data
+from ops.bench.cpu import CpuMeter
 from ops.bench.engine_bench import EngineResult, rules_with_list, run_engine
-from ops.bench.kafka_bench import Latency, Rate, create_topics, faust_naive, kafka_raw_loop, produce_all, service_run
+from ops.bench.kafka_bench import (
+    Latency,
+    Rate,
+    cpu_per_record,
+    create_topics,
+    faust_naive,
+    kafka_raw_loop,
+    produce_all,
+    service_run,
+)
 from rules import load_rules, parse_payment
 from rules.registry import registry_from_mapping
 
@@ -60,6 +70,11 @@ def _engine_row(r: EngineResult) -> str:
 
 def _rate_row(label: str, rate: Rate) -> str:
     return f"{label:<44} {rate.per_s:>8,.0f} records/s  ({rate.records:,} records)"
+
+
+def _cpu_row(label: str, cpu: dict[str, float]) -> str:
+    parts = ", ".join(f"{name} {us:,.0f} us" for name, us in cpu.items())
+    return f"{label:<44} {parts}  (drain window; 2 cores shared)"
 
 
 def _latency_row(label: str, lat: Latency) -> str:
@@ -140,6 +155,9 @@ def run(quick: bool, seed: int, workdir: Path | None = None) -> dict[str, Any]:
         "faust_naive_per_s": round(naive.per_s),
         "kafka_raw_per_s": round(raw.per_s),
         "e2e_vs_faust_naive": round(e2e.per_s / naive.per_s, 2),
+        # CPU microseconds per record inside each drain window, by process (Linux /proc).
+        "cpu_us_per_payment_service": {k: round(v) for k, v in kafka["cpu_service"].items()},
+        "cpu_us_per_event_faust_naive": {k: round(v) for k, v in kafka["cpu_naive"].items()},
         "latency_p50_ms_at_1k": round(lat_1k.p50_ms, 1),
         "broker_hop_p50_ms_at_1k": round(kafka["broker_hop"].p50_ms, 1),
         "broker_hop_p99_ms_at_1k": round(kafka["broker_hop"].p99_ms, 1),
@@ -194,7 +212,7 @@ def _kafka_parts(
             (g.payment["payment_id"].encode(), serde.encode(settings.topics.payments, "Payment", g.payment))
             for g in data.payments(plan.baseline_records, seed, listed, registry_data, run=1)
         ]
-        out.update(_baselines(settings, sample, plan, work))
+        out.update(_baselines(settings, sample, plan, work, broker.pid))
 
         ensure_topics(settings)
         list_path = data.write_list(work / "bench-list.yaml", listed, seed)
@@ -218,8 +236,11 @@ def _kafka_parts(
                 (g.payment["payment_id"].encode(), serde.encode(settings.topics.payments, "Payment", g.payment))
                 for g in data.payments(plan.saturation_payments, seed, listed[:1000], registry_data, run=3)
             ]
-            out["latency_saturation"], out["e2e"] = service_run(settings, backlog, None, timeout=300)
+            with CpuMeter({"worker": worker.pid, "broker": broker.pid}) as meter:
+                out["latency_saturation"], out["e2e"] = service_run(settings, backlog, None, timeout=300)
+            out["cpu_service"] = cpu_per_record(meter, out["e2e"])
             say(_rate_row("service: end to end at saturation", out["e2e"]))
+            say(_cpu_row("  CPU per payment", out["cpu_service"]))
             say(_latency_row("service: produce-to-decision at saturation", out["latency_saturation"]))
         except RuntimeError:
             say(f"worker log: {work / 'worker.log'}")
@@ -232,15 +253,20 @@ def _kafka_parts(
     return out
 
 
-def _baselines(settings: Any, sample: list[tuple[bytes, bytes]], plan: Plan, work: Path) -> dict[str, Any]:
+def _baselines(
+    settings: Any, sample: list[tuple[bytes, bytes]], plan: Plan, work: Path, broker_pid: int | None
+) -> dict[str, Any]:
     """The plain confluent-kafka loop, the naive Faust agent and the broker's own hop latency."""
     out: dict[str, Any] = {}
     produce_all(settings, "bench.raw.in", sample)
     out["kafka_raw"] = kafka_raw_loop(settings, "bench.raw.in", "bench.raw.out", len(sample))
     say(_rate_row("baseline: confluent-kafka consume-produce loop", out["kafka_raw"]))
     produce_all(settings, "bench.naive.in", sample)
-    out["faust_naive"] = faust_naive(settings, "bench.naive.in", "bench.naive.out", len(sample), work, 180)
+    out["faust_naive"], out["cpu_naive"] = faust_naive(
+        settings, "bench.naive.in", "bench.naive.out", len(sample), work, 180, broker_pid
+    )
     say(_rate_row("baseline: naive Faust agent, one event at a time", out["faust_naive"]))
+    say(_cpu_row("  CPU per event", out["cpu_naive"]))
     # The broker's own produce-to-consume latency at 1,000/s, read as the service's is: the floor
     # under the service's figure (two such hops, with screening between).
     hop = sample[: int(1000 * plan.latency_seconds)]

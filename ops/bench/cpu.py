@@ -1,0 +1,68 @@
+"""CPU time of processes over a measured window (Linux /proc): where each payment's cost goes.
+
+Sampled from a thread every 100 ms; the CPU used inside a drain window is interpolated between
+samples, so start-up and idle tails are left out.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from bisect import bisect_left
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU seconds of a process, all its threads (None where /proc is missing)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """Samples the CPU time of named processes until stopped."""
+
+    def __init__(self, pids: dict[str, int | None], interval: float = 0.1) -> None:
+        self.pids = {name: pid for name, pid in pids.items() if pid is not None}
+        self.interval = interval
+        self.samples: list[tuple[float, dict[str, float]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cpu-meter", daemon=True)
+
+    def __enter__(self) -> CpuMeter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while True:
+            now = time.time()
+            values = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+            self.samples.append((now, {k: v for k, v in values.items() if v is not None}))
+            if self._stop.wait(self.interval):
+                return
+
+    def _at(self, name: str, when: float) -> float | None:
+        times = [t for t, _ in self.samples]
+        i = bisect_left(times, when)
+        if i == 0 or i >= len(self.samples):
+            return None
+        (t0, v0), (t1, v1) = self.samples[i - 1], self.samples[i]
+        if name not in v0 or name not in v1 or t1 <= t0:
+            return None
+        return v0[name] + (v1[name] - v0[name]) * (when - t0) / (t1 - t0)
+
+    def used(self, start: float, end: float) -> dict[str, float]:
+        """CPU seconds each process used between two wall-clock instants."""
+        out: dict[str, float] = {}
+        for name in self.pids:
+            a, b = self._at(name, start), self._at(name, end)
+            if a is not None and b is not None:
+                out[name] = b - a
+        return out
