@@ -216,13 +216,17 @@ def bench(
     workdir: Annotated[
         Path | None, typer.Option("--workdir", help="Keep logs and generated files here (default: a temp dir).")
     ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=8, help="Worker processes for the service.")] = 1,
+    partitions: Annotated[
+        int, typer.Option("--partitions", min=1, max=64, help="Partitions of the payments and output topics.")
+    ] = 4,
 ) -> None:
     """Benchmark the engine, two baselines and the service on the embedded broker; print a table and a JSON line."""
     from ops.bench.run import print_summary
     from ops.bench.run import run as run_bench
 
     try:
-        result = run_bench(quick, seed, workdir)
+        result = run_bench(quick, seed, workdir, workers=workers, partitions=partitions)
     except _kafka_errors() as exc:
         raise UsageError(f"benchmark failed: {exc}") from None
     print_summary(result)

@@ -143,7 +143,6 @@ class Screener:
             broker_commit_interval=settings.commit_interval_s,
             consumer_auto_offset_reset="earliest",
             producer_acks=-1,
-            stream_buffer_maxsize=max(4096, settings.batch_size * 4),
             # On shutdown, do not wait for unacknowledged events: a batch not screened is left
             # unacknowledged on purpose and screened again after the restart.
             stream_wait_empty=False,

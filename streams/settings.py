@@ -57,10 +57,9 @@ class Settings(BaseSettings):
     # Faust's exactly_once does not start on the embedded broker (ARCHITECTURE.md); the service
     # gives at-least-once delivery with idempotent outputs (README, "Delivery guarantees").
     processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
+    # A batch is what librdkafka has fetched, up to this many records: no waiting to fill it, so
+    # batches are small at low load (latency) and fill by themselves under load.
     batch_size: int = Field(default=500, ge=1, le=100_000)
-    # How long a batch waits to fill once its first payment is in: latency at low load, batching
-    # comes by itself under load (payments queue while the previous batch is screened).
-    batch_wait_s: float = Field(default=0.002, gt=0, le=60)
     commit_interval_s: float = Field(default=1.0, gt=0)
     # How long the screen loop sleeps when librdkafka has nothing fetched for it (it never blocks
     # the event loop waiting for records).

@@ -49,14 +49,15 @@ class CpuMeter:
                 return
 
     def _at(self, name: str, when: float) -> float | None:
-        times = [t for t, _ in self.samples]
-        i = bisect_left(times, when)
-        if i == 0 or i >= len(self.samples):
+        """The process's CPU seconds at an instant, interpolated (clamped to the sampled span)."""
+        series = [(t, v[name]) for t, v in self.samples if name in v]
+        if len(series) < 2:
             return None
-        (t0, v0), (t1, v1) = self.samples[i - 1], self.samples[i]
-        if name not in v0 or name not in v1 or t1 <= t0:
-            return None
-        return v0[name] + (v1[name] - v0[name]) * (when - t0) / (t1 - t0)
+        times = [t for t, _ in series]
+        i = min(max(bisect_left(times, when), 1), len(series) - 1)
+        (t0, v0), (t1, v1) = series[i - 1], series[i]
+        when = min(max(when, t0), t1)
+        return v0 + (v1 - v0) * (when - t0) / (t1 - t0) if t1 > t0 else v0
 
     def used(self, start: float, end: float) -> dict[str, float]:
         """CPU seconds each process used between two wall-clock instants."""

@@ -84,7 +84,7 @@ def _latency_row(label: str, lat: Latency) -> str:
     )
 
 
-def run(quick: bool, seed: int, workdir: Path | None = None) -> dict[str, Any]:
+def run(quick: bool, seed: int, workdir: Path | None = None, workers: int = 1, partitions: int = 4) -> dict[str, Any]:
     """Run every part and return the figures (also printed as a table on stderr)."""
     plan = Plan.for_mode(quick)
     started = time.monotonic()
@@ -131,7 +131,7 @@ def run(quick: bool, seed: int, workdir: Path | None = None) -> dict[str, Any]:
                 say(_engine_row(unique_names) + "  <- every party name new")
             del rules
 
-        kafka = _kafka_parts(plan, seed, listed[:HEADLINE_LIST], registry_data, work)
+        kafka = _kafka_parts(plan, seed, listed[:HEADLINE_LIST], registry_data, work, workers, partitions)
     head = engine[HEADLINE_LIST]
     lat_1k: Latency = kafka["latency_1k"]
     lat_sat: Latency = kafka["latency_saturation"]
@@ -174,7 +174,7 @@ def run(quick: bool, seed: int, workdir: Path | None = None) -> dict[str, Any]:
         "counterparties": data.CUSTOMERS,
         "one_off_party_share": data.ONE_OFF_SHARE,
         "partitions": kafka["partitions"],
-        "workers": 1,
+        "workers": workers,
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "machine": platform.machine(),
@@ -187,7 +187,13 @@ def run(quick: bool, seed: int, workdir: Path | None = None) -> dict[str, Any]:
 
 
 def _kafka_parts(
-    plan: Plan, seed: int, listed: list[data.ListedName], registry_data: dict[str, Any], work: Path
+    plan: Plan,
+    seed: int,
+    listed: list[data.ListedName],
+    registry_data: dict[str, Any],
+    work: Path,
+    workers: int,
+    partitions: int,
 ) -> dict[str, Any]:
     from ops.broker import EmbeddedBroker, free_port
     from ops.demo import start_worker, stop_worker, wait_ready, worker_env
@@ -199,7 +205,7 @@ def _kafka_parts(
     out: dict[str, Any] = {}
     with EmbeddedBroker(log_path=work / "broker.log") as broker:
         say(f"==> embedded broker on {broker.bootstrap}")
-        settings = Settings(bootstrap_servers=broker.bootstrap)
+        settings = Settings(bootstrap_servers=broker.bootstrap, partitions=partitions)
         out["partitions"] = settings.partitions
         n = settings.partitions
         create_topics(
@@ -219,12 +225,27 @@ def _kafka_parts(
         registry_path = work / "bench-registry.yaml"
         registry_path.write_text(yaml.safe_dump(registry_data, sort_keys=False), encoding="utf-8")
         load_registry(settings, registry_path)
-        web_port = free_port()
-        env = worker_env(broker.bootstrap, web_port, work / "worker-data", SCREENER_SANCTIONS=str(list_path))
-        worker = start_worker(env, work / "worker.log")
+        ports = [free_port() for _ in range(workers)]
+        procs = [
+            start_worker(
+                worker_env(
+                    broker.bootstrap,
+                    port,
+                    work / f"worker-data-{i}",
+                    SCREENER_SANCTIONS=str(list_path),
+                    SCREENER_PARTITIONS=str(partitions),
+                ),
+                work / f"worker-{i}.log",
+            )
+            for i, port in enumerate(ports)
+        ]
         try:
-            wait_ready(web_port, worker, timeout=180)
-            say(f"==> service ready: one worker, {n} partitions, {len(listed):,}-name list")
+            # Twice: a worker that was ready gives partitions up when the next joins, and is
+            # ready again once it holds its share with its state loaded.
+            for _ in range(2):
+                for port, proc in zip(ports, procs, strict=True):
+                    wait_ready(port, proc, timeout=180)
+            say(f"==> service ready: {workers} worker(s), {n} partitions, {len(listed):,}-name list")
             latency_count = int(1000 * plan.latency_seconds)
             paced = [
                 (g.payment["payment_id"].encode(), serde.encode(settings.topics.payments, "Payment", g.payment))
@@ -236,20 +257,26 @@ def _kafka_parts(
                 (g.payment["payment_id"].encode(), serde.encode(settings.topics.payments, "Payment", g.payment))
                 for g in data.payments(plan.saturation_payments, seed, listed[:1000], registry_data, run=3)
             ]
-            with CpuMeter({"worker": worker.pid, "broker": broker.pid}) as meter:
+            pids: dict[str, int | None] = {
+                f"worker{i}" if workers > 1 else "worker": p.pid for i, p in enumerate(procs)
+            }
+            with CpuMeter(pids | {"broker": broker.pid}) as meter:
                 out["latency_saturation"], out["e2e"] = service_run(settings, backlog, None, timeout=300)
             out["cpu_service"] = cpu_per_record(meter, out["e2e"])
             say(_rate_row("service: end to end at saturation", out["e2e"]))
             say(_cpu_row("  CPU per payment", out["cpu_service"]))
             say(_latency_row("service: produce-to-decision at saturation", out["latency_saturation"]))
         except RuntimeError:
-            say(f"worker log: {work / 'worker.log'}")
-            sys.stderr.write((work / "worker.log").read_text(errors="replace")[-3000:])
+            for i in range(workers):
+                log = work / f"worker-{i}.log"
+                say(f"worker log: {log}")
+                sys.stderr.write(log.read_text(errors="replace")[-3000:])
             raise
         finally:
-            code = stop_worker(worker)
-            if code not in (0, None):
-                say(f"the worker exited with code {code}")
+            for proc in procs:
+                code = stop_worker(proc)
+                if code not in (0, None):
+                    say(f"a worker exited with code {code}")
     return out
 
 
