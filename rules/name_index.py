@@ -19,6 +19,8 @@ query word's first three or last three letters.
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -73,6 +75,15 @@ class NameHit(Generic[T]):
     name: IndexedName[T]
 
 
+def _compact_lengths(length: int) -> tuple[int, int]:
+    """The lengths a compact form may have and still reach COMPACT_MIN against one of `length`:
+    the Indel ratio is at most 200 * min / (sum of lengths). Rounded outwards: only a bound."""
+    return (
+        math.floor(length * COMPACT_MIN / (200 - COMPACT_MIN)),
+        math.ceil(length * (200 - COMPACT_MIN) / COMPACT_MIN),
+    )
+
+
 class NameIndex(Generic[T]):
     """Names (with a payload each) searchable by similarity."""
 
@@ -110,8 +121,15 @@ class NameIndex(Generic[T]):
                     break
         self._required = {k: tuple(v) for k, v in required.items()}
         self._compact = {k: tuple(v) for k, v in compact.items()}
-        # Per key: the positions, and their compact forms for rapidfuzz to filter in one call.
-        self._ends = {k: (tuple(v), [self._names[i].form.compact for i in v]) for k, v in ends.items()}
+        # Per key, ordered by length: the lengths, the positions, and the compact forms for
+        # rapidfuzz to filter in one call (only the lengths the compact rule can accept).
+        # Per listed name, the weight it may miss and still reach INDEXED_MIN_SCORE.
+        self._may_miss = [may_miss * named.form.total for named in self._names]
+        self._ends: dict[str, tuple[list[int], tuple[int, ...], list[str]]] = {}
+        for key, positions in ends.items():
+            ordered = sorted(positions, key=lambda i: len(self._names[i].form.compact))
+            forms = [self._names[i].form.compact for i in ordered]
+            self._ends[key] = ([len(c) for c in forms], tuple(ordered), forms)
         vocab_by_affix: dict[str, set[str]] = defaultdict(set)
         for tok in frequency:
             if len(tok) >= SHORT_TOKEN:
@@ -155,25 +173,27 @@ class NameIndex(Generic[T]):
         matched: set[str] = set()
         for tok in set(form.tokens):
             matched |= self.similar_words(tok)
-        may_miss = 1 - INDEXED_MIN_SCORE / 100 + _ROUNDING
+        required, essential, weights, may_miss = self._required, self._essential, self._weights, self._may_miss
         for word in matched:
-            for idx in self._required.get(word, ()):
-                if idx in found or not self._essential[idx] <= matched:
+            for idx in required.get(word, ()):
+                if idx in found or not essential[idx] <= matched:
                     continue
                 # The recall bound: the listed name's weight among the matched words.
-                weights = self._weights[idx]
-                missing = sum(w for t, w in weights.items() if t not in matched)
-                if missing <= may_miss * self._names[idx].form.total:
+                missing = sum(w for t, w in weights[idx].items() if t not in matched)
+                if missing <= may_miss[idx]:
                     found.add(idx)
         if len(form.compact) >= COMPACT_MIN_LENGTH:
+            lo, hi = _compact_lengths(len(form.compact))
             for key in (f"p:{form.compact[:_ENDS]}", f"s:{form.compact[-_ENDS:]}"):
                 posting = self._ends.get(key)
                 if posting is not None:
-                    # The compact rule's own test (similarity.py), run in C over the whole posting.
+                    lengths, positions, forms = posting
+                    first, last = bisect_left(lengths, lo), bisect_right(lengths, hi)
+                    # The compact rule's own test (similarity.py), run in C over the slice.
                     for _, _, pos in process.extract(
-                        form.compact, posting[1], scorer=ratio, score_cutoff=COMPACT_MIN, limit=None
+                        form.compact, forms[first:last], scorer=ratio, score_cutoff=COMPACT_MIN, limit=None
                     ):
-                        found.add(posting[0][pos])
+                        found.add(positions[first + pos])
         return found
 
     def search(self, name: str, min_score: float) -> list[NameHit[T]]:
