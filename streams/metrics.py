@@ -17,7 +17,7 @@ class Metrics:
             "screener_payments_screened_total", "Payments screened, by decision", ["decision"], registry=r
         )
         self.replayed = Counter(
-            "screener_payments_replayed_total", "Payments seen again and answered from the decided table", registry=r
+            "screener_payments_replayed_total", "Payments seen again and answered from the decided store", registry=r
         )
         self.dead_letters = Counter(
             "screener_dead_letters_total", "Records sent to the dead-letter topic", ["source_topic"], registry=r

@@ -59,7 +59,7 @@ class Outcome:
     decision: str | None = None
     dead_letter: bool = False
     replayed: bool = False
-    # (table key, value, section) the notices agent records once the notice is on the broker.
+    # (store key, notice_id, section) the screen loop records as soon as the notice is produced.
     remember: tuple[str, str, str] | None = None
 
 
@@ -100,7 +100,7 @@ class Processor:
 
 
 class PaymentProcessor(Processor):
-    """The screen agent's work for one payment record."""
+    """The screen loop's work for one payment record."""
 
     def __init__(
         self,
@@ -181,7 +181,8 @@ class PaymentProcessor(Processor):
 
 
 class NoticeProcessor(Processor):
-    """The notices agent's work: emit a notice the first time an (account, section) needs one."""
+    """The screen loop's work for a notice request: the notice the first time an (account, section)
+    needs one."""
 
     def process(self, src: Source, sent: MutableMapping[str, str], registry_version: str) -> Outcome:
         try:

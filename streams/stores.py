@@ -59,7 +59,7 @@ class NoticesSent:
         self._parts: dict[int, dict[str, str]] = {}
 
     def view(self, partition: int) -> dict[str, str]:
-        """The partition's pairs as "account|section" -> notice_id (the notices agent's table)."""
+        """The partition's pairs as "account|section" -> notice_id (what NoticeProcessor checks)."""
         return self._parts.setdefault(partition, {})
 
     def load(self, settings: Settings, serde: Serde, partition: int, records: Iterable[Record]) -> int:

@@ -4,6 +4,7 @@ import copy
 from datetime import UTC, datetime
 
 from rules import parse_payment, screen
+from rules.registry import InstitutionRecord
 from tests.conftest import SCREENED_AT, account, payment, registry
 
 
@@ -19,6 +20,19 @@ def test_screening_mutates_neither_payment_nor_registry(rules):
     before = (copy.deepcopy(pay.model_dump()), reg.version, [a.model_dump() for a in reg.accounts()])
     screen(pay, reg, rules, SCREENED_AT)
     assert before == (pay.model_dump(), reg.version, [a.model_dump() for a in reg.accounts()])
+
+
+def test_a_registry_change_reaches_the_next_decision_through_the_evidence_memo(rules):
+    """Institution evidence is memoised per rule set, keyed by the registry's content version:
+    the same registry object, changed, must not be answered from the memo."""
+    reg = registry()
+    pay = parse_payment(payment())
+    assert screen(pay, reg, rules, SCREENED_AT).decision == "pass"
+    reg.put_institution(InstitutionRecord(bic="NRTHNOKK", name="Northern Fjord Bank ASA", country="KP"))
+    after = screen(pay, reg, rules, SCREENED_AT)
+    assert after.decision == "block" and any(c.startswith("31 CFR 1010.659") for c in after.citations)
+    reg.delete_institution("NRTHNOKK")
+    assert screen(pay, reg, rules, SCREENED_AT).decision == "pass"
 
 
 def test_screened_at_is_the_instant_given_not_the_clock(rules):
