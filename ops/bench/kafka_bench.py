@@ -18,12 +18,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from ops.bench.cpu import CpuMeter
+from streams.kafka_io import Sender
 from streams.settings import Settings
 
 WARM_UP = 0.05
@@ -71,27 +71,13 @@ def create_topics(settings: Settings, topics: dict[str, int]) -> None:
 
 def produce_all(settings: Settings, topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> int:
     """Produce records as fast as librdkafka takes them; return how many were delivered."""
-    producer = Producer(settings.kafka_config() | {"linger.ms": 5, "enable.idempotence": True})
-    sent = 0
-    errors: list[str] = []
-
-    def delivered(err: KafkaError | None, _msg: Any) -> None:
-        if err is not None:
-            errors.append(str(err))
-
+    sender = Sender(settings)
     for key, value in records:
-        while True:
-            try:
-                producer.produce(topic, value, key, on_delivery=delivered)
-                break
-            except BufferError:
-                producer.poll(0.05)
-        sent += 1
-        producer.poll(0)
-    producer.flush(60)
-    if errors:
-        raise RuntimeError(f"{len(errors)} records not delivered to {topic}: {errors[0]}")
-    return sent
+        sender.send(topic, key, value)
+    sender.flush(60)
+    if sender.errors:
+        raise RuntimeError(f"{len(sender.errors)} records not delivered to {topic}: {sender.errors[0]}")
+    return sender.sent
 
 
 def _consumer(settings: Settings, topic: str, offset: int = OFFSET_BEGINNING) -> Consumer:
