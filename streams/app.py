@@ -24,6 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from rules import Registry, RegistryError, RuleSet
 from schemas.codec import CodecError
 from streams.audit import AuditChains
+from streams.kafka_io import produce
 from streams.logs import get_logger
 from streams.metrics import Metrics
 from streams.processing import (
@@ -233,15 +234,7 @@ class Screener:
                 self._delivered(err, msg)
                 tracker.report(err)
 
-        kwargs: dict[str, Any] = {"key": key, "value": value, "on_delivery": callback}
-        if partition is not None:
-            kwargs["partition"] = partition
-        while True:
-            try:
-                self.producer.produce(topic, **kwargs)
-                break
-            except BufferError:
-                self.producer.poll(0.05)
+        produce(self.producer, topic, key, value, partition, callback)
 
     def _poll_deliveries(self) -> None:
         """Serve delivery reports (the poller thread), so batches are acknowledged as they land."""

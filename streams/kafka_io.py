@@ -1,13 +1,14 @@
-"""Plain Kafka reads and writes with confluent-kafka: offsets, producing, tailing.
+"""Plain Kafka reads and writes with confluent-kafka: offsets, producing, tailing, state reads.
 
-Used by the operator commands and by the worker for what Faust does not offer (watermarks of
-topics it does not own, committed offsets of its own group).
+Used by the operator commands and by the worker for what Faust does not offer (registry topic
+ends and committed offsets, chain tips, the screen loop's state read on assignment, and producing
+with back-pressure).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, Producer, TopicPartition
@@ -44,6 +45,27 @@ def committed_offsets(settings: Settings, group: str, topics: Iterable[str]) -> 
         consumer.close()
 
 
+def produce(
+    producer: Producer,
+    topic: str,
+    key: bytes | None,
+    value: bytes | None,
+    partition: int | None,
+    on_delivery: Callable[[Any, Any], None],
+    backoff: float = 0.05,
+) -> None:
+    """Produce one record, waiting for room when librdkafka's queue is full (never dropping it)."""
+    kwargs: dict[str, Any] = {"key": key, "value": value, "on_delivery": on_delivery}
+    if partition is not None:
+        kwargs["partition"] = partition
+    while True:
+        try:
+            producer.produce(topic, **kwargs)
+            return
+        except BufferError:
+            producer.poll(backoff)
+
+
 class Sender:
     """A producer that fails loudly: every delivery error is collected and reported."""
 
@@ -59,15 +81,7 @@ class Sender:
             self.sent += 1
 
     def send(self, topic: str, key: bytes | None, value: bytes | None, partition: int | None = None) -> None:
-        kwargs: dict[str, Any] = {"key": key, "value": value, "on_delivery": self._on_delivery}
-        if partition is not None:
-            kwargs["partition"] = partition
-        while True:
-            try:
-                self._producer.produce(topic, **kwargs)
-                break
-            except BufferError:
-                self._producer.poll(0.1)
+        produce(self._producer, topic, key, value, partition, self._on_delivery, backoff=0.1)
         self._producer.poll(0)
 
     def flush(self, timeout: float = 30.0) -> None:
@@ -93,49 +107,6 @@ def tail(settings: Settings, topic: str, from_beginning: bool, count: int | None
                 raise RuntimeError(str(msg.error()))
             seen += 1
             yield msg
-    finally:
-        consumer.close()
-
-
-def next_offsets(settings: Settings, group: str, topic: str, partitions: Iterable[int]) -> dict[int, int]:
-    """Where the group resumes on each partition: its committed offset, or the log start."""
-    consumer = Consumer(settings.kafka_config() | {"group.id": group, "enable.auto.commit": False})
-    try:
-        out: dict[int, int] = {}
-        for tp in consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=10):
-            if tp.offset >= 0:
-                out[tp.partition] = tp.offset
-            else:
-                out[tp.partition] = consumer.get_watermark_offsets(TopicPartition(topic, tp.partition), timeout=10)[0]
-        return out
-    finally:
-        consumer.close()
-
-
-def read_range(
-    settings: Settings, topic: str, partition: int, start: int, end: int | None, timeout: float = 10.0
-) -> list[tuple[int, bytes | None, bytes | None, float]]:
-    """Records [start, end) of one partition (to its current end when end is None):
-    (offset, key, value, timestamp in seconds)."""
-    consumer = Consumer(
-        settings.kafka_config()
-        | {"group.id": f"{settings.app_id}-repair", "enable.auto.commit": False, "enable.partition.eof": True}
-    )
-    out: list[tuple[int, bytes | None, bytes | None, float]] = []
-    try:
-        consumer.assign([TopicPartition(topic, partition, start)])
-        while end is None or (out[-1][0] + 1 if out else start) < end:
-            msg = consumer.poll(timeout)
-            if msg is None:
-                break
-            if msg.error():
-                if msg.error().code() == KafkaError._PARTITION_EOF:
-                    break
-                raise RuntimeError(str(msg.error()))
-            if end is not None and msg.offset() >= end:
-                break
-            out.append((msg.offset(), msg.key(), msg.value(), msg.timestamp()[1] / 1000.0))
-        return out
     finally:
         consumer.close()
 

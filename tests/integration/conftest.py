@@ -116,3 +116,31 @@ def collect(
     finally:
         consumer.close()
     return grouped
+
+
+def record_body(record: dict[str, Any]) -> str:
+    """A record's content without where it was read from."""
+    return json.dumps({k: v for k, v in record.items() if k != "_position"}, sort_keys=True)
+
+
+def assert_nothing_lost_or_doubled(
+    settings: Settings, decided: dict[str, list[dict[str, Any]]], ids: list[str], note: str = ""
+) -> None:
+    """Every payment has a decision and never two different ones, no (account, section) has two
+    different notices, and every audit chain verifies (issue 3's crash guarantees)."""
+    from streams.audit import verify
+    from streams.serde import Serde
+
+    missing = [pid for pid in ids if pid not in decided]
+    assert not missing, f"{len(missing)} payments without a decision, e.g. {missing[:5]} {note}"
+    different = [pid for pid, recs in decided.items() if len({record_body(r) for r in recs}) > 1]
+    assert not different, f"{len(different)} payments with different decisions: {different[:3]}"
+    notices = collect(settings, settings.topics.notices, 1, timeout=10, key="notice_id")
+    pairs: dict[tuple[str, str], set[str]] = {}
+    for recs in notices.values():
+        for r in recs:
+            pairs.setdefault((r["account_id"], r["section"]), set()).add(record_body(r))
+    assert pairs and all(len(bodies) == 1 for bodies in pairs.values()), pairs
+    report = verify(settings, Serde(settings))
+    assert report.first_break is None, report.first_break
+    assert report.records >= len(ids)

@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from ops.kafka_commands import load_registry, produce_payments
-from streams.audit import verify
-from streams.serde import Serde
-from tests.integration.conftest import SAMPLES, Worker, collect
+from tests.integration.conftest import SAMPLES, Worker, assert_nothing_lost_or_doubled, collect
 
 TOTAL = int(os.environ.get("CRASH_PAYMENTS", "6000"))
 KILL_AFTER = int(os.environ.get("CRASH_KILL_AFTER", "1500"))
@@ -68,25 +66,7 @@ def test_sigkill_mid_run_loses_nothing_and_doubles_nothing(broker, settings, tmp
         decided = collect(settings, settings.topics.decisions, TOTAL, timeout=180)
     finally:
         code, _ = second.terminate()
-    # Every payment has a decision.
-    missing = [f"CRASH-{i:05d}" for i in range(TOTAL) if f"CRASH-{i:05d}" not in decided]
-    assert not missing, f"{len(missing)} payments without a decision, e.g. {missing[:5]} (killed at {killed_at})"
-
-    # No payment has two different decisions (a redelivered payment gets its first decision again).
-    def body(record):
-        return json.dumps({k: v for k, v in record.items() if k != "_position"}, sort_keys=True)
-
-    different = {pid: recs for pid, recs in decided.items() if len({body(r) for r in recs}) > 1}
-    assert not different, f"{len(different)} payments with different decisions: {list(different)[:3]}"
-    # No (account, section) has two notices.
-    notices = collect(settings, settings.topics.notices, 1, timeout=10, key="notice_id")
-    pairs: dict[tuple[str, str], set[str]] = {}
-    for recs in notices.values():
-        for r in recs:
-            pairs.setdefault((r["account_id"], r["section"]), set()).add(body(r))
-    assert pairs and all(len(bodies) == 1 for bodies in pairs.values()), pairs
-    # The audit chain verifies.
-    report = verify(settings, Serde(settings))
-    assert report.first_break is None, report.first_break
-    assert report.records >= TOTAL
+    assert_nothing_lost_or_doubled(
+        settings, decided, [f"CRASH-{i:05d}" for i in range(TOTAL)], f"(killed at {killed_at})"
+    )
     assert code == 0
