@@ -1,4 +1,4 @@
-"""What `screener rules` shows: every measure, its date, the checks it drives, the versions."""
+"""What `screener rules` shows: every measure, its effective date and source, the checks it drives, the versions."""
 
 from __future__ import annotations
 
@@ -35,15 +35,17 @@ def rules_report(rules: RuleSet) -> dict[str, Any]:
             covers.append("licensed in " + "/".join(m.covered.jurisdictions))
         if m.covered.located_in:
             covers.append("located in " + "/".join(m.covered.located_in))
+        covers.append(
+            "foreign banks only" if m.covered.financial_institutions == "banks" else "any foreign financial institution"
+        )
         covers.append(f"{len(m.covered.institutions)} named institutions")
         covers.append("with " + ", ".join(m.covered.includes))
         measures.append(
             {
                 "section": m.citation,
                 "title": m.title,
-                "effective_date": m.effective_date.isoformat() if m.effective_date else None,
-                "in_force_from": m.in_force_from.isoformat() if m.in_force_from else None,
-                "in_force_basis": m.in_force_basis,
+                "effective_date": m.effective.date.isoformat(),
+                "effective_source": m.effective.source,
                 "covers": "; ".join(covers),
                 "checks": checks,
             }
@@ -76,10 +78,8 @@ def rules_table(report: dict[str, Any]) -> str:
     """The report as text that reads at a glance."""
     lines = [f"rules_version {report['rules_version']}", "", "Special measures (31 CFR 1010.651-661)"]
     for m in report["special_measures"]:
-        date = m["effective_date"] or (f"in force from {m['in_force_from']}" if m["in_force_from"] else "no date")
-        if m["effective_date"]:
-            date = f"effective {date}"
-        lines.append(f"  {m['section']}  {m['title']}  [{date}]")
+        lines.append(f"  {m['section']}  {m['title']}  [effective {m['effective_date']}]")
+        lines.append(f"      effective date: {m['effective_source']}")
         lines.append(f"      covers: {m['covers']}")
         lines.extend(f"      - {c}" for c in m["checks"])
     lines += ["", "Account rules"]

@@ -12,15 +12,16 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from rules.bic import BicError, parse_bic
 from rules.business_days import us_federal_holidays
 from rules.name_index import NameIndex
+from rules.places import PlaceIndex, build_place_index
 from rules.sanctions import SanctionsList, load_sanctions
 
 MEASURES_DIR = Path(__file__).parent / "measures"
@@ -29,6 +30,9 @@ LISTS_DIR = Path(__file__).parent / "lists"
 Basis = Literal["listed", "chartered", "located_in", "branch", "office", "subsidiary"]
 ALL_BASES: tuple[Basis, ...] = ("listed", "chartered", "located_in", "branch", "office", "subsidiary")
 Paragraph = str
+# Where a date or an identifier comes from: a regulation paragraph, a Federal Register page, an OFAC
+# list entry, or an honest "public reference data ... confirm before production". Never blank.
+Source = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class RulesError(ValueError):
@@ -39,25 +43,37 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class SourcedBic(_Model):
+    """A BIC of a listed institution and where it comes from (e.g. the OFAC SDN entry)."""
+
+    bic: str
+    source: Source
+
+    @field_validator("bic")
+    @classmethod
+    def _valid_bic(cls, bic: str) -> str:
+        try:
+            parse_bic(bic)
+        except BicError as exc:
+            raise ValueError(str(exc)) from exc
+        return bic
+
+
 class ListedInstitution(_Model):
     """An institution the section names (or that is known to fall under it)."""
 
     name: str = Field(min_length=1)
+    # Why it is listed and where its names come from (regulation paragraph, OFAC entries).
+    source: Source
     former_names: list[str] = []
     aliases: list[str] = []
     weak_aliases: list[str] = []
-    bics: list[str] = []
+    bics: list[SourcedBic] = []
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     countries: list[str] = []
-
-    @model_validator(mode="after")
-    def _valid_bics(self) -> ListedInstitution:
-        for bic in self.bics:
-            try:
-                parse_bic(bic)
-            except BicError as exc:
-                raise ValueError(str(exc)) from exc
-        return self
+    # Cities of its head office and branches: an abbreviation written with its seat
+    # ("CBS Damascus") refers to it.
+    seats: list[str] = []
 
     def strong_names(self) -> list[str]:
         return [self.name, *self.former_names, *self.aliases]
@@ -73,6 +89,9 @@ class Covered(_Model):
     term: str
     text: str
     includes: list[Literal["branch", "office", "subsidiary"]]
+    # "banks": only foreign banks (1010.651(a)(1)); "all": any foreign financial institution of
+    # 1010.605(f), dealers in foreign exchange and money transmitters included.
+    financial_institutions: Literal["banks", "all"]
     jurisdictions: list[str] = []
     located_in: list[str] = []
     jurisdiction_names: list[str] = []
@@ -113,6 +132,13 @@ class Paragraphs(_Model):
     notice: NoticeRule | None = None
 
 
+class Effective(_Model):
+    """The date a final rule takes effect (its Federal Register DATES line) and that source."""
+
+    date: date
+    source: Source
+
+
 class SpecialMeasure(_Model):
     """One section of 31 CFR 1010.651-661."""
 
@@ -120,11 +146,14 @@ class SpecialMeasure(_Model):
     section: str = Field(pattern=r"^1010\.6\d\d$")
     citation: str
     title: str
-    effective_date: date | None
-    in_force_from: date | None
-    in_force_basis: str
+    effective: Effective
     covered: Covered
     paragraphs: Paragraphs
+
+    @property
+    def effective_date(self) -> date:
+        """The rule's effective date (kept for callers written before `effective`)."""
+        return self.effective.date
 
     def cite(self, paragraph: str | None) -> str:
         """'31 CFR 1010.660(b)(2)' from '(b)(2)'."""
@@ -132,7 +161,7 @@ class SpecialMeasure(_Model):
 
     def in_force(self, on: date) -> bool:
         """A payment dated before a measure took effect is not screened under it (SPEC 2.2)."""
-        return self.in_force_from is None or on >= self.in_force_from
+        return on >= self.effective.date
 
 
 class AccountCheck(_Model):
@@ -141,6 +170,23 @@ class AccountCheck(_Model):
     paragraph: str
     requirement: str
     action: Literal["block", "review", "info"] | None = None
+
+    # Settings that must carry a `<name>_source` beside them, besides every date setting.
+    SOURCED_SETTINGS: ClassVar[frozenset[str]] = frozenset({"jurisdictions"})
+
+    @model_validator(mode="after")
+    def _sourced_settings(self) -> AccountCheck:
+        """Every date setting (and every jurisdiction list) states its source beside it."""
+        extra = self.model_extra or {}
+        for name, value in extra.items():
+            if name.endswith("_source"):
+                if name.removesuffix("_source") not in extra:
+                    raise ValueError(f"{name!r} is the source of no setting {name.removesuffix('_source')!r}")
+                if not isinstance(value, str) or not value.strip():
+                    raise ValueError(f"{name!r} must be a non-empty string")
+            elif (isinstance(value, date) or name in self.SOURCED_SETTINGS) and f"{name}_source" not in extra:
+                raise ValueError(f"the setting {name!r} lacks its source {name + '_source'!r}")
+        return self
 
     def setting(self, name: str) -> Any:
         extra = self.model_extra or {}
@@ -201,6 +247,8 @@ class RuleSet:
     version: str = field(init=False)
     covered_names: NameIndex[ListedRef] = field(init=False)
     look_alike_names: NameIndex[LookAlike] = field(init=False)
+    # Country and place names, for addresses and branch qualifiers (rules/places.py).
+    places: PlaceIndex = field(init=False)
     by_bic: dict[str, list[ListedRef]] = field(init=False)
     tz: ZoneInfo = field(init=False)
     closed_days: frozenset[date] = field(init=False)
@@ -235,10 +283,15 @@ class RuleSet:
                 ref = ListedRef(measure, inst)
                 entries.extend((n, ref, False) for n in inst.strong_names())
                 entries.extend((n, ref, True) for n in inst.weak_aliases)
-                for bic in inst.bics:
-                    self.by_bic.setdefault(parse_bic(bic).institution_key, []).append(ref)
+                for b in inst.bics:
+                    self.by_bic.setdefault(parse_bic(b.bic).institution_key, []).append(ref)
         self.covered_names = NameIndex(entries)
         self.look_alike_names = NameIndex((n, la, False) for la in self.look_alikes for n in (la.name, *la.aliases))
+        covered: dict[str, list[str]] = {}
+        for measure in self.measures:
+            for code in {*measure.covered.jurisdictions, *measure.covered.located_in}:
+                covered.setdefault(code, []).extend(measure.covered.jurisdiction_names)
+        self.places = build_place_index(covered)
 
     def special_measure_jurisdictions(self) -> set[str]:
         """Countries under jurisdiction-wide special measures (1010.610(c)(3))."""
@@ -263,7 +316,13 @@ def _validate(model: type[_Model], data: Any, name: str) -> Any:
 
 
 _REQUIRED_ACCOUNT_CHECKS = {
-    "1010.610": {"offshore_license", "fatf_call_for_action", "special_measures_jurisdiction"},
+    "1010.610": {
+        "offshore_license",
+        "fatf_call_for_action",
+        "special_measures_jurisdiction",
+        "account_closed",
+        "account_closing",
+    },
     "1010.630": {"shell_bank", "nested_shell_bank", "certification", "legacy_certification", "verification"},
     "1010.670": {"termination_notice"},
 }

@@ -16,7 +16,7 @@ from typing import Literal, cast
 
 from rules.catalog import RuleSet
 from rules.checks.blocked_persons import person_matches
-from rules.checks.coverage import name_evidence
+from rules.checks.name_evidence import name_evidence
 from rules.names import normalize_name
 
 Kind = Literal["institution", "person"]

@@ -140,8 +140,11 @@ class NameIndex(Generic[T]):
         self._similar_cache: dict[str, frozenset[str]] = {}
         # Exact token sequences, for finding listed names inside free text.
         self._phrases: dict[str, list[int]] = defaultdict(list)
+        self._weak_phrases: dict[str, list[int]] = defaultdict(list)
         for idx, named in enumerate(self._names):
             self._phrases[named.form.tokens[0]].append(idx)
+            if named.weak:
+                self._weak_phrases[named.form.tokens[0]].append(idx)
 
     def __len__(self) -> int:
         return len(self._names)
@@ -233,8 +236,11 @@ class NameIndex(Generic[T]):
         Single-token names count only when they are at least four letters long and not weak, so
         "CBS" in a remittance line is not read as Commercial Bank of Syria.
         """
-        tokens = text_tokens(text)
-        found: list[IndexedName[T]] = []
+        return [named for named, _ in self.find_in_tokens(text_tokens(text))]
+
+    def find_in_tokens(self, tokens: tuple[str, ...]) -> list[tuple[IndexedName[T], int]]:
+        """find_in_text over tokens already made, with the position each name starts at."""
+        found: list[tuple[IndexedName[T], int]] = []
         seen: set[int] = set()
         for start, tok in enumerate(tokens):
             for idx in self._phrases.get(tok, ()):
@@ -246,5 +252,39 @@ class NameIndex(Generic[T]):
                     continue
                 if tokens[start : start + len(seq)] == seq:
                     seen.add(idx)
-                    found.append(named)
+                    found.append((named, start))
+        return found
+
+    def weak_in_tokens(self, tokens: tuple[str, ...]) -> list[tuple[IndexedName[T], int]]:
+        """Weak names (ambiguous abbreviations such as "CBS") found in tokens, with positions."""
+        found: list[tuple[IndexedName[T], int]] = []
+        for start, tok in enumerate(tokens):
+            for idx in self._weak_phrases.get(tok, ()):
+                seq = self._names[idx].form.tokens
+                if tokens[start : start + len(seq)] == seq:
+                    found.append((self._names[idx], start))
+        return found
+
+    def truncated_at_end(self, tokens: tuple[str, ...]) -> list[tuple[IndexedName[T], int, int]]:
+        """Listed names cut off by the end of tokens, as text is cut at a fixed line length.
+
+        Returns (name, start, matched letters) for each non-weak listed name whose first tokens
+        equal tokens[start:], the last of them possibly cut short ("FOREIGN TRADE BANK OF THE
+        DEMOCRATI"), and of which at least two tokens and something of the rest are missing or
+        cut. Whether that is enough to act on is the caller's judgement.
+        """
+        found: list[tuple[IndexedName[T], int, int]] = []
+        for start in range(len(tokens) - 1):
+            tail = tokens[start:]
+            for idx in self._phrases.get(tail[0], ()):
+                named = self._names[idx]
+                seq = named.form.tokens
+                if named.weak or len(tail) > len(seq):
+                    continue
+                last = len(tail) - 1
+                if tail[:last] != seq[:last] or not seq[last].startswith(tail[last]):
+                    continue
+                if tail == seq:
+                    continue  # whole, not cut: find_in_tokens reports it
+                found.append((named, start, sum(len(t) for t in tail)))
         return found

@@ -398,6 +398,12 @@ def text_tokens(text: str) -> tuple[str, ...]:
     return tuple(t for t in toks if t not in STOP_WORDS)
 
 
+def ends_open(text: str) -> bool:
+    """Whether text ends with a word that cannot end a name ("of", "the", "de"): it goes on."""
+    raw = _TOKEN.findall(_APOSTROPHES.sub("", transliterate(text)))
+    return bool(raw) and raw[-1] in STOP_WORDS
+
+
 @lru_cache(maxsize=200_000)
 def name_tokens(name: str) -> tuple[str, ...]:
     """Canonical tokens of an institution or person name.

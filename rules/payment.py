@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -50,32 +51,39 @@ class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
+def _valid_bic(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        return parse_bic(value).value
+    except BicError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+Bic = Annotated[StrictStr, Field(max_length=16), AfterValidator(_valid_bic)]
+
+
 class Party(_Record):
-    """A debtor, creditor or ultimate party."""
+    """A debtor, creditor or ultimate party.
+
+    `bic` is optional and beyond SPEC 1.1: the debtor and creditor of a pacs.009 / MT202 are
+    financial institutions, and a customer transfer may name a bank as a party too.
+    """
 
     name: Name
     country: Country | None = None
     address: Lines = []
     account: Annotated[StrictStr, Field(max_length=MAX_ID)] | None = None
+    bic: Bic | None = None
 
 
 class Institution(_Record):
     """A financial institution named in a payment; at least one field identifies it."""
 
-    bic: Annotated[StrictStr, Field(max_length=16)] | None = None
+    bic: Bic | None = None
     name: Name | None = None
     country: Country | None = None
     address: Lines = []
-
-    @field_validator("bic")
-    @classmethod
-    def _valid_bic(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        try:
-            return parse_bic(value).value
-        except BicError as exc:
-            raise ValueError(str(exc)) from exc
 
     @model_validator(mode="after")
     def _identified(self) -> Institution:
@@ -116,6 +124,9 @@ class Payment(_Record):
     intermediary_agents: Agents = []
     previous_instructing_agents: Agents = []
     remittance_information: Lines = []
+    # Instructions to agents (MT field 72, ISO 20022 InstrForCdtrAgt / InstrForNxtAgt): free text
+    # screened like the remittance lines. Optional, beyond SPEC 1.1.
+    instructions: Lines = []
     authorization: Authorization | None = None
 
     @field_validator("created_at", mode="before")
@@ -136,6 +147,10 @@ class Payment(_Record):
             for i, inst in enumerate(getattr(self, field)):
                 out.append((f"{field}[{i}]", inst))
         return out
+
+    def free_text(self) -> list[tuple[str, list[str]]]:
+        """Every free-text field with its path: a list of lines as the message wrapped them."""
+        return [("remittance_information", self.remittance_information), ("instructions", self.instructions)]
 
     def parties(self) -> list[tuple[str, Party]]:
         """Every party field with its path, in a fixed order."""

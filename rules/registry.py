@@ -141,6 +141,8 @@ class Registry:
         self._institutions: dict[str, InstitutionRecord] = {}
         self._by_name: dict[str, list[str]] = {}
         self._acc: int = 0
+        self._version_of: int = -1
+        self._version = ""
         for account in accounts:
             self.put_account(account)
         for record in institutions:
@@ -180,8 +182,14 @@ class Registry:
 
     @property
     def version(self) -> str:
-        """A digest of the whole content; equal content gives an equal version."""
-        return f"reg-{self._acc:064x}"[:20]
+        """A digest of the whole content; equal content gives an equal version.
+
+        Formatted once per content: it is part of every evidence memo key, several per payment.
+        """
+        if self._version_of != self._acc:
+            self._version = f"reg-{self._acc:064x}"[:20]
+            self._version_of = self._acc
+        return self._version
 
     def __len__(self) -> int:
         return len(self._accounts) + len(self._institutions)

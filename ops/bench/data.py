@@ -768,7 +768,8 @@ def payments(
         outbound = rng.random() < 0.5
         p: dict[str, Any] = {
             "payment_id": f"BENCH-{seed}-{run}-{i:08d}",
-            "message_type": rng.choice(["pacs.008", "pacs.008", "pacs.009", "MT103"]),
+            # Customer transfers: the parties are customers (in a pacs.009 or MT202 they are banks).
+            "message_type": rng.choice(["pacs.008", "pacs.008", "MT103", "pacs.008"]),
             "direction": "outbound" if outbound else "inbound",
             "amount": f"{rng.randint(100, 5_000_000)}.{rng.randint(0, 99):02d}",
             "currency": "USD",

@@ -258,12 +258,36 @@ def enhanced_due_diligence(facts: Facts, account: Account) -> list[Hit]:
     return hits
 
 
+def account_status(facts: Facts, account: Account) -> list[Hit]:
+    """A closed account carries nothing but a transaction necessary to close it; a closing one
+    holds every other payment for review (1010.610(a)(3) controls; the closure language of
+    1010.630(d)(1)-(3), 1010.651(b)(2)(ii)(A) and the like: "other than those necessary to close
+    the account"). The actions are the measure file's."""
+    if account.status == "open":
+        return []
+    check_name = "account_closed" if account.status == "closed" else "account_closing"
+    check = facts.rules.account_rules["1010.610"].checks[check_name]
+    citation = facts.rules.account_rules["1010.610"].cite(check_name)
+    if facts.closing_account:
+        action = _action(check.setting("closure_action"))
+        reason = (
+            f"The account is {account.status}; the payment is marked ACCOUNT_CLOSURE, a transaction necessary "
+            f"to close it, which {citation} controls still permit."
+        )
+    else:
+        action = _action(check.action)
+        verb = "permits no transaction" if account.status == "closed" else "holds every transaction for review"
+        reason = f"The account is {account.status}: {citation} {verb} through it other than one necessary to close it."
+    return [Hit(check_name, citation, action, "account.status", account.status, "", 100.0, reason)]
+
+
 def account_rule_hits(facts: Facts) -> list[Hit]:
     """Every account-level hit for the payment's correspondent account."""
     account = facts.account
     if account is None:
         return unknown_account(facts)
     return [
+        *account_status(facts, account),
         *shell_banks(facts, account),
         *certification(facts, account),
         *verification(facts, account),

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rules.catalog import RuleSet
-from rules.checks.coverage import suppressed_by_look_alike
 from rules.checks.facts import Facts
+from rules.checks.name_evidence import suppressed_by_look_alike
 from rules.decision import Hit
 from rules.sanctions import BlockedPerson
 from rules.similarity import POSSIBLE_MATCH, STRONG_MATCH

@@ -1,59 +1,36 @@
 """Is an institution covered by a special measure, and on what evidence?
 
-SPEC 2.1: identify an institution by BIC (letters 5-6 give the country of licence), by registry
-data (parent chains with the more-than-50-percent rule) and by name (aliases, former names,
-abbreviations, other scripts). Identifier evidence (BIC, registry link, country) can block; a
-name can block only when the match is strong; a weaker name is a possible match for review.
+SPEC 2.1: identify an institution by BIC first (letters 5-6 give the country of licence), by
+registry data (parent chains with the more-than-50-percent rule), by where it is (an address or
+a "Tehran Branch" qualifier: 1010.659(a)(2) and 1010.661(a)(1) cover "any branch or office within"
+North Korea or Iran) and by name. A name identifies a registry record only together with its
+country or address: "naming a bank's head office does not name its branch in a covered
+jurisdiction". A name that fits several registry records that the measures treat differently is
+ambiguous: a possible match for review that lists the candidates, never a block or a notice.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rules.bic import Bic, try_parse_bic
-from rules.catalog import Basis, ListedRef, RuleSet, SpecialMeasure
-from rules.names import text_tokens
+from rules.catalog import Basis, RuleSet, SpecialMeasure
+from rules.checks.evidence import Evidence, identified, jurisdiction_measures, possible
+from rules.checks.name_evidence import name_evidence
+from rules.financial_institutions import InstitutionKind
+from rules.names import BRANCH_WORDS, text_tokens
 from rules.payment import Institution
+from rules.places import PlaceMatch
 from rules.registry import InstitutionRecord, Registry
-from rules.similarity import POSSIBLE_MATCH, STRONG_MATCH
+from rules.similarity import POSSIBLE_MATCH
 
-_BIC_IN_TEXT = re.compile(r"\b[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b")
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """One reason to think a field of the payment refers to an institution a measure covers."""
-
-    measure: SpecialMeasure
-    basis: Basis
-    identifier: bool
-    strong: bool
-    score: float
-    field: str
-    value: str
-    matched: str
-    because: str
-
-    @property
-    def rank(self) -> tuple[bool, bool, float]:
-        return (self.strong, self.identifier, self.score)
-
-
-def identified(measure: SpecialMeasure, basis: Basis, field: str, value: str, matched: str, because: str) -> Evidence:
-    """Evidence from an identifier (BIC, registry link, country): strong, score 100."""
-    return Evidence(measure, basis, True, True, 100.0, field, value, matched, because)
-
-
-def _jurisdiction_measures(rules: RuleSet, country: str | None, attr: str) -> list[SpecialMeasure]:
-    if not country:
-        return []
-    return [m for m in rules.measures if country in getattr(m.covered, attr)]
+# A place qualifier is at most this many words beside a branch word ("Bandar Abbas Branch").
+_QUALIFIER_WORDS = 3
 
 
 def _identity_evidence(
-    rules: RuleSet, bic: Bic | None, country: str | None, names: Iterable[str]
+    rules: RuleSet, bic: Bic | None, country: str | None, names: Iterable[str], kind: InstitutionKind | None
 ) -> list[tuple[SpecialMeasure, Basis, str, str]]:
     """What makes an institution itself covered, from its own identifiers and names.
 
@@ -61,11 +38,11 @@ def _identity_evidence(
     """
     found: list[tuple[SpecialMeasure, Basis, str, str]] = []
     if bic is not None:
-        for m in _jurisdiction_measures(rules, bic.country, "jurisdictions"):
+        for m in jurisdiction_measures(rules, bic.country, "jurisdictions", kind):
             found.append((m, "chartered", bic.country, f"BIC {bic.value} is licensed in {bic.country}"))
         for ref in rules.by_bic.get(bic.institution_key, []):
             found.append((ref.measure, "listed", ref.institution.name, f"BIC {bic.value} is {ref.institution.name}'s"))
-    for m in _jurisdiction_measures(rules, country, "jurisdictions"):
+    for m in jurisdiction_measures(rules, country, "jurisdictions", kind):
         found.append((m, "chartered", country or "", f"it is licensed in {country}"))
     for name in names:
         for ev in name_evidence(rules, "", name):
@@ -74,201 +51,202 @@ def _identity_evidence(
     return found
 
 
-def _registry_records(registry: Registry, inst: Institution, bic: Bic | None) -> list[InstitutionRecord]:
-    record = registry.institution_by_bic(bic) if bic else None
-    if record is not None:
-        return [record]
-    return registry.institutions_by_name(inst.name)
-
-
-def suppressed_by_look_alike(rules: RuleSet, name: str, score: float) -> str | None:
-    """A known look-alike that matches the name at least as well as the covered name does."""
-    hits = rules.look_alike_names.search(name, POSSIBLE_MATCH)
-    if hits and hits[0].score >= score:
-        return hits[0].name.payload.name
-    return None
-
-
-def _covered_matches(rules: RuleSet, name: str) -> tuple[tuple[ListedRef, float, str], ...]:
-    """Covered names a name matches, look-alikes suppressed: (listed ref, score, listed variant)."""
-    return tuple(
-        (hit.name.payload, hit.score, hit.name.form.original)
-        for hit in rules.covered_names.search(name, POSSIBLE_MATCH)
-        if suppressed_by_look_alike(rules, name, hit.score) is None
-    )
-
-
-def name_evidence(rules: RuleSet, field: str, name: str) -> list[Evidence]:
-    """Covered institutions a name refers to, strong or possible, after look-alike suppression.
-
-    The payment's country is not weighed against the listed bank's: the measures reach covered
-    banks' branches and offices "in any jurisdiction" (1010.658(a)(1), 1010.661(a)(1)), and known
-    look-alikes are suppressed by name instead.
-    """
-    best: dict[tuple[str, str], Evidence] = {}
-    for ref, score, listed in rules.memo(("covered", name), lambda: _covered_matches(rules, name)):
-        because = f"{name!r} matches {ref.institution.name} as {listed!r} (score {score:g})"
-        ev = Evidence(
-            ref.measure,
-            "listed",
-            False,
-            score >= STRONG_MATCH,
-            score,
-            field,
-            name,
-            ref.institution.name,
-            because,
-        )
-        key = (ref.measure.section, ref.institution.name)
-        if key not in best or ev.rank > best[key].rank:
-            best[key] = ev
-    return list(best.values())
-
-
-def _jurisdiction_words(rules: RuleSet, field: str, text: str, located: bool) -> list[Evidence]:
-    """A name or address naming a jurisdiction under special measures: a possible match only."""
-    tokens = " " + " ".join(text_tokens(text)) + " "
-    out: list[Evidence] = []
-    for m in rules.measures:
-        for word in m.covered.jurisdiction_names:
-            if f" {word} " in tokens:
-                where = "address" if located else "name"
-                out.append(
-                    Evidence(
-                        m,
-                        "located_in" if located else "chartered",
-                        False,
-                        False,
-                        POSSIBLE_MATCH,
-                        field,
-                        text,
-                        word,
-                        f"its {where} mentions {word!r}, a jurisdiction under {m.citation}",
-                    )
-                )
-                break
+def qualifier_places(rules: RuleSet, name: str | None) -> list[PlaceMatch]:
+    """Places a name's branch qualifier names: "Bank of China, Pyongyang Branch", "Branch in Tehran"."""
+    if not name:
+        return []
+    tokens = text_tokens(name)
+    out: list[PlaceMatch] = []
+    for i, tok in enumerate(tokens):
+        if tok not in BRANCH_WORDS:
+            continue
+        for k in range(_QUALIFIER_WORDS, 0, -1):
+            for seq in (tokens[max(0, i - k) : i], tokens[i + 1 : i + 1 + k]):
+                place = rules.places.exact(seq) if len(seq) == k else None
+                if place is not None and all(p.country != place.country for p in out):
+                    out.append(place)
     return out
 
 
-def institution_evidence(rules: RuleSet, registry: Registry, field: str, inst: Institution) -> list[Evidence]:
+def where(rules: RuleSet, inst: Institution) -> list[PlaceMatch]:
+    """Where the payment places an institution: its address and its name's branch qualifier."""
+    texts = [*inst.address]
+    found = rules.places.locate(texts, inst.country) if texts else []
+    return found + qualifier_places(rules, inst.name)
+
+
+def institution_evidence(
+    rules: RuleSet, registry: Registry, field: str, inst: Institution, kind: InstitutionKind | None = None
+) -> list[Evidence]:
     """Everything that ties one institution in the payment or registry to a covered institution.
 
     Memoised: a pure function of the rule set, the registry's content (its version is a digest of
     it) and the institution's identifying fields, and the same banks recur in payment after payment.
     """
-    key = ("institution", registry.version, field, inst.bic, inst.name, inst.country, tuple(inst.address))
-    found: tuple[Evidence, ...] = rules.memo(key, lambda: tuple(_institution_evidence(rules, registry, field, inst)))
+    key = ("institution", registry.version, field, inst.bic, inst.name, inst.country, tuple(inst.address), kind)
+    found: tuple[Evidence, ...] = rules.memo(
+        key, lambda: tuple(_institution_evidence(rules, registry, field, inst, kind))
+    )
     return list(found)
 
 
-def _institution_evidence(rules: RuleSet, registry: Registry, field: str, inst: Institution) -> list[Evidence]:
+def _institution_evidence(
+    rules: RuleSet, registry: Registry, field: str, inst: Institution, kind: InstitutionKind | None
+) -> list[Evidence]:
     out: list[Evidence] = []
     bic = try_parse_bic(inst.bic)
     if bic is not None:
-        for m, basis, matched, because in _identity_evidence(rules, bic, None, ()):
+        for m, basis, matched, because in _identity_evidence(rules, bic, None, (), kind):
             out.append(identified(m, basis, f"{field}.bic", bic.value, matched, because))
-    if inst.country:
-        for m in _jurisdiction_measures(rules, inst.country, "located_in"):
-            out.append(
-                identified(
-                    m,
-                    "located_in",
-                    f"{field}.country",
-                    inst.country,
-                    inst.country,
-                    f"it is located in {inst.country}",
-                )
-            )
-    for record in _registry_records(registry, inst, bic):
-        out.extend(_registry_evidence(rules, registry, field, inst, record))
+    for m in jurisdiction_measures(rules, inst.country, "located_in", kind):
+        country = inst.country or ""
+        out.append(identified(m, "located_in", f"{field}.country", country, country, f"it is located in {country}"))
+    places = where(rules, inst)
+    out.extend(_place_evidence(rules, field, inst, places, kind))
+    out.extend(_registry_evidence(rules, registry, field, inst, bic, places, kind))
     sections_found = {ev.measure.section for ev in out}
     if inst.name:
-        for ev in name_evidence(rules, f"{field}.name", inst.name):
+        for ev in name_evidence(rules, f"{field}.name", inst.name, inst.country):
             if ev.measure.section not in sections_found:
                 out.append(ev)
         if not out:
-            out.extend(_jurisdiction_words(rules, f"{field}.name", inst.name, located=False))
-    if not out and inst.address:
-        out.extend(_jurisdiction_words(rules, f"{field}.address", " ".join(inst.address), located=True))
+            out.extend(_jurisdiction_words(rules, f"{field}.name", inst.name))
     return out
 
 
-def _registry_evidence(
-    rules: RuleSet, registry: Registry, field: str, inst: Institution, record: InstitutionRecord
+def _place_evidence(
+    rules: RuleSet, field: str, inst: Institution, places: list[PlaceMatch], kind: InstitutionKind | None
 ) -> list[Evidence]:
-    """Coverage found through the registry: the record itself, then its parent chain."""
+    """An address or branch qualifier inside a covered jurisdiction: a branch or office located there."""
     out: list[Evidence] = []
-    where = f"{field}.bic" if inst.bic else f"{field}.name"
-    value = inst.bic or inst.name or record.bic
+    for place in places:
+        for m in jurisdiction_measures(rules, place.country, "located_in", kind):
+            in_name = not any(place.name.lower() in line.lower() for line in inst.address)
+            path = f"{field}.name" if in_name else f"{field}.address"
+            value = (inst.name or "") if in_name else "; ".join(inst.address)
+            because = f"its {'name places it' if in_name else 'address is'} in {place.name} ({place.country})"
+            if place.tier == "subdivision":
+                out.append(possible(m, "located_in", path, value, place.country, because, POSSIBLE_MATCH))
+            else:
+                out.append(identified(m, "located_in", path, value, place.country, because))
+    return out
+
+
+def _jurisdiction_words(rules: RuleSet, field: str, name: str) -> list[Evidence]:
+    """A name mentioning a jurisdiction under special measures: a possible match only."""
+    tokens = " " + " ".join(text_tokens(name)) + " "
+    out: list[Evidence] = []
+    for m in rules.measures:
+        for word in m.covered.jurisdiction_names:
+            if f" {word} " in tokens:
+                because = f"its name mentions {word!r}, a jurisdiction under {m.citation}"
+                out.append(possible(m, "chartered", field, name, word, because, POSSIBLE_MATCH))
+                break
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A registry record a payment's institution may be, with what the measures make of it."""
+
+    record: InstitutionRecord
+    wide: list[tuple[SpecialMeasure, Basis, str, str]]
+    local: list[tuple[SpecialMeasure, Basis, str, str]]
+
+
+def _record_location(record: InstitutionRecord) -> str | None:
+    bic = try_parse_bic(record.bic)
+    return record.country or (bic.country if bic else None)
+
+
+def _candidate(
+    rules: RuleSet, registry: Registry, record: InstitutionRecord, kind: InstitutionKind | None
+) -> _Candidate:
+    """The record's coverage, split into what holds wherever it is named (its charter, its listing,
+    a covered parent) and what holds only at its location (a branch or office inside a covered
+    jurisdiction, covered because it is there)."""
+    wide: list[tuple[SpecialMeasure, Basis, str, str]] = []
+    local: list[tuple[SpecialMeasure, Basis, str, str]] = []
     own_bic = try_parse_bic(record.bic)
-    for m, basis, matched, because in _identity_evidence(rules, own_bic, record.country, record.names()):
-        out.append(
-            identified(
-                m,
-                basis,
-                where,
-                value,
-                matched,
-                f"the registry's record {record.bic}: {because}",
-            )
-        )
+    record_kind: InstitutionKind | None = kind if kind is not None else ("non_bank" if record.kind == "other" else None)
+    for m, basis, matched, because in _identity_evidence(rules, own_bic, record.country, record.names(), record_kind):
+        entry = (m, basis, matched, f"the registry's record {record.bic}: {because}")
+        is_local = basis == "chartered" and record.kind in ("branch", "office")
+        (local if is_local else wide).append(entry)
     for anc in registry.ancestors(record):
         anc_bic = try_parse_bic(anc.record.bic)
-        for m, _basis, matched, because in _identity_evidence(rules, anc_bic, anc.record.country, anc.record.names()):
+        for m, _basis, matched, because in _identity_evidence(
+            rules, anc_bic, anc.record.country, anc.record.names(), record_kind
+        ):
             if anc.relation not in m.covered.includes:
                 continue
             chain = " -> ".join(anc.path)
-            out.append(
-                identified(
+            wide.append(
+                (
                     m,
                     anc.relation,
-                    where,
-                    value,
                     matched,
-                    f"the registry makes it a {anc.relation} of {anc.record.name or anc.record.bic} "
+                    f"the registry makes {record.bic} a {anc.relation} of {anc.record.name or anc.record.bic} "
                     f"({chain}), and {because}",
                 )
             )
-    return out
+    return _Candidate(record, wide, local)
 
 
-def text_evidence(rules: RuleSet, field: str, text: str) -> list[Evidence]:
-    """A covered institution referenced in free text: its listed name or listed BIC (memoised, as
-    institution_evidence)."""
-    found: tuple[Evidence, ...] = rules.memo(("text", field, text), lambda: tuple(_text_evidence(rules, field, text)))
-    return list(found)
+def _registry_evidence(
+    rules: RuleSet,
+    registry: Registry,
+    field: str,
+    inst: Institution,
+    bic: Bic | None,
+    places: list[PlaceMatch],
+    kind: InstitutionKind | None,
+) -> list[Evidence]:
+    """Coverage found through the registry: by BIC, or by name with the location the payment gives."""
+    value = inst.bic or inst.name or ""
+    if bic is not None:
+        record = registry.institution_by_bic(bic)
+        found = [] if record is None else [_candidate(rules, registry, record, kind)]
+        return [identified(m, b, f"{field}.bic", value, mt, bc) for c in found for m, b, mt, bc in c.wide + c.local]
+    records = registry.institutions_by_name(inst.name)
+    located = {p.country for p in places} | ({inst.country} if inst.country else set())
+    if located:
+        records = [r for r in records if _record_location(r) in located]
+    if not records:
+        return []
+    candidates = [_candidate(rules, registry, r, kind) for r in records]
+    # Named with its location, a record's local coverage applies (the location's own evidence
+    # already stands); named by name alone, only what holds wherever it is named, and only if
+    # no candidate is covered at its location alone.
+    evidence = [c.wide + c.local if located else c.wide for c in candidates]
+    outcomes = {frozenset(m.section for m, *_ in found) for found in evidence}
+    if len(outcomes) == 1 and (located or not any(c.local for c in candidates)):
+        return [identified(m, b, f"{field}.name", value, mt, bc) for m, b, mt, bc in evidence[0]]
+    return _ambiguous(field, inst, candidates)
 
 
-def _text_evidence(rules: RuleSet, field: str, text: str) -> list[Evidence]:
-    out: list[Evidence] = []
-    for named in rules.covered_names.find_in_text(text):
-        ref = named.payload
-        out.append(
-            Evidence(
-                ref.measure,
-                "listed",
-                False,
-                True,
-                100.0,
-                field,
-                text,
-                ref.institution.name,
-                f"the text names {named.form.original!r}",
-            )
+def _ambiguous(field: str, inst: Institution, candidates: list[_Candidate]) -> list[Evidence]:
+    """A name several registry records answer to, differently: review, listing the candidates."""
+    listing = "; ".join(
+        f"{c.record.bic} {c.record.name or ''} ({_record_location(c.record) or 'no country'}, {c.record.kind}"
+        + (
+            f", covered under {', '.join(sorted({m.section for m, *_ in c.wide + c.local}))}"
+            if c.wide or c.local
+            else ""
         )
-    for token in _BIC_IN_TEXT.findall(text.upper()):
-        bic = try_parse_bic(token)
-        if bic is None:
-            continue
-        for ref in rules.by_bic.get(bic.institution_key, []):
-            out.append(
-                identified(
-                    ref.measure,
-                    "listed",
-                    field,
-                    text,
-                    ref.institution.name,
-                    f"the text carries {ref.institution.name}'s BIC {bic.value}",
-                )
+        + ")"
+        for c in candidates
+    )
+    out: list[Evidence] = []
+    seen: set[str] = set()
+    for c in candidates:
+        for m, basis, matched, _ in c.wide + c.local:
+            if m.section in seen:
+                continue
+            seen.add(m.section)
+            because = (
+                f"the name {inst.name!r}, without a BIC, fits {len(candidates)} registry records the "
+                f"measures treat differently: {listing}"
             )
+            out.append(possible(m, basis, f"{field}.name", inst.name or "", matched, because, POSSIBLE_MATCH))
     return out

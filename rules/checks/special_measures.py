@@ -2,7 +2,8 @@
 
 - direct use, (b)(1): the account is held for, or on behalf of, a covered institution.
 - indirect use, (b)(2): the payment involves a covered institution in any institution field, a
-  party, the remittance text, or through a nested institution of the account acting in it.
+  party (with every institution check when the party is itself a financial institution), a
+  party's account, the free text, or through a nested institution of the account acting in it.
 - authorised exception: 1010.651(b)(3) (Burma) and the OFAC proviso of 1010.661(b)(1)-(2)
   (Iran): with an authorization the payment is held for review instead of blocked.
 - notices, 1010.653(b)(2)(i)(A), 1010.658(b)(2)(i)(A), 1010.659-661(b)(3)(i)(A): once the
@@ -16,9 +17,13 @@ from dataclasses import replace
 
 from rules.bic import try_parse_bic
 from rules.catalog import SpecialMeasure
-from rules.checks.coverage import Evidence, institution_evidence, name_evidence, text_evidence
+from rules.checks.coverage import institution_evidence
+from rules.checks.evidence import Evidence
 from rules.checks.facts import Facts
+from rules.checks.free_text import text_evidence
+from rules.checks.parties import party_evidence
 from rules.decision import Hit, NoticeDue
+from rules.financial_institutions import kind_from_name
 from rules.names import normalize_name
 from rules.payment import Institution
 
@@ -28,13 +33,25 @@ EXCEPTION = "authorised_exception"
 POSSIBLE = "possible_match"
 
 
+_PARTS = (".bic", ".name", ".country", ".address", ".account")
+
+
+def _subject(field: str) -> str:
+    """The institution or party a field belongs to ("debtor" for "debtor.bic"), or the field."""
+    for part in _PARTS:
+        if field.endswith(part):
+            return field.removesuffix(part)
+    return field
+
+
 def _best(evidence: Iterable[Evidence], facts: Facts) -> dict[tuple[str, str], Evidence]:
-    """The strongest evidence per (section, field), for measures in force on the payment's date."""
+    """The strongest evidence per (section, institution or text field), for measures in force on
+    the payment's date: one hit per institution and section, on its strongest evidence."""
     best: dict[tuple[str, str], Evidence] = {}
     for ev in evidence:
         if not ev.measure.in_force(facts.day):
             continue
-        key = (ev.measure.section, ev.field)
+        key = (ev.measure.section, _subject(ev.field))
         if key not in best or ev.rank > best[key].rank:
             best[key] = ev
     return best
@@ -93,7 +110,8 @@ def _holder_evidence(facts: Facts, label: str, inst: Institution) -> list[Eviden
     admits is preferred over evidence only (b)(2)'s wider definition admits.
     """
     best: dict[str, Evidence] = {}
-    for found in institution_evidence(facts.rules, facts.registry, label, inst):
+    kind = kind_from_name(inst.name) if inst.name else None
+    for found in institution_evidence(facts.rules, facts.registry, label, inst, kind):
         if not found.measure.in_force(facts.day):
             continue
         ev = found
@@ -134,9 +152,13 @@ def _direct_use(facts: Facts) -> list[Hit]:
 
 
 def _same_institution(a: Institution, b: Institution) -> bool:
+    """By BIC when both have one; else by name, and never across two different countries (a
+    head office and its branch elsewhere share a name, not a location)."""
     ab, bb = try_parse_bic(a.bic), try_parse_bic(b.bic)
     if ab is not None and bb is not None:
         return ab.institution_key == bb.institution_key
+    if a.country and b.country and a.country != b.country:
+        return False
     return bool(a.name and b.name and normalize_name(a.name) == normalize_name(b.name))
 
 
@@ -145,11 +167,13 @@ def _indirect_use(facts: Facts) -> tuple[list[Hit], set[str]]:
     rules, registry, payment = facts.rules, facts.registry, facts.payment
     evidence: list[Evidence] = []
     for path, inst in payment.institutions():
-        evidence.extend(institution_evidence(rules, registry, path, inst))
+        kind = kind_from_name(inst.name) if inst.name else None
+        evidence.extend(institution_evidence(rules, registry, path, inst, kind))
     for path, party in payment.parties():
-        evidence.extend(name_evidence(rules, f"{path}.name", party.name))
-    for i, line in enumerate(payment.remittance_information):
-        evidence.extend(text_evidence(rules, f"remittance_information[{i}]", line))
+        evidence.extend(party_evidence(rules, registry, payment.message_type, path, party))
+    for field, lines in payment.free_text():
+        if lines:
+            evidence.extend(text_evidence(rules, registry, field, lines))
     hits: list[Hit] = []
     shown: set[str] = set()
     for ev in _best(evidence, facts).values():
@@ -175,7 +199,8 @@ def _nested(facts: Facts) -> tuple[list[Hit], set[str]]:
     for i, nested in enumerate(account.nested_institutions):
         path = f"account.nested_institutions[{i}]"
         acting = any(_same_institution(nested, inst) for inst in payment_insts)
-        for ev in _best(institution_evidence(facts.rules, facts.registry, path, nested), facts).values():
+        kind = kind_from_name(nested.name) if nested.name else None
+        for ev in _best(institution_evidence(facts.rules, facts.registry, path, nested, kind), facts).values():
             if not ev.strong:
                 continue
             m = ev.measure

@@ -77,3 +77,32 @@ def test_1010_651_b4_no_notice_is_due(decide):
     d = decide(payment(intermediary_agents=[{"bic": "KBZBMMMY"}]))
     assert d.decision == "block"
     assert d.notices == ()
+
+
+# -- Banks as parties, and the banks-only reach of (a)(1).
+
+
+def test_1010_651_a1_mt202_creditor_burmese_bank_by_registry_name_blocks(decide):
+    reg = registry(institutions=[{"bic": "GVBKMMMYXXX", "name": "Golden Valley Bank", "country": "MM"}])
+    d = decide(payment(message_type="MT202", creditor={"name": "Golden Valley Bank"}), reg)
+    assert hits_of(d) == [("indirect_use", "31 CFR 1010.651(b)(2)", "block")]
+
+
+def test_1010_651_a1_mt202_creditor_thai_bank_by_registry_name_passes(decide):
+    reg = registry(institutions=[{"bic": "GVBKTHBKXXX", "name": "Golden Valley Bank", "country": "TH"}])
+    assert decide(payment(message_type="MT202", creditor={"name": "Golden Valley Bank"}), reg).decision == "pass"
+
+
+def test_1010_651_a1_pacs009_debtor_licensed_in_burma_blocks(decide):
+    d = decide(payment(message_type="pacs.009", debtor={"name": "Ayeyar Commercial Bank", "country": "MM"}))
+    assert hits_of(d) == [("indirect_use", "31 CFR 1010.651(b)(2)", "block")]
+
+
+def test_1010_651_a1_burmese_money_transmitter_is_not_a_bank_and_passes(decide):
+    # 1010.651(a)(1) reaches foreign *banks* chartered or licensed by Burma only.
+    assert decide(payment(debtor={"name": "Yangon Money Transfer Co", "country": "MM"})).decision == "pass"
+
+
+def test_1010_651_a1_branch_in_yangon_by_address_blocks(decide):
+    d = decide(payment(intermediary_agents=[{"name": "Straits Merchant Bank", "address": ["Strand Road", "Yangon"]}]))
+    assert hits_of(d) == [("indirect_use", "31 CFR 1010.651(b)(2)", "block")]

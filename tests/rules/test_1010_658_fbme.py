@@ -77,3 +77,26 @@ def test_1010_658_b2_nested_fbme_acting_in_the_payment_blocks(decide):
     d = decide(payment(intermediary_agents=[{"bic": "FBMETZTZ"}]), reg)
     assert d.decision == "block"
     assert [n.section for n in d.notices] == ["1010.658"]
+
+
+def test_1010_658_b2_fbme_wrapped_mid_word_in_remittance_blocks(decide):
+    d = decide(payment(remittance_information=["INV 7781 BENEFICIARY BANK FBME B", "ANK LTD LIMASSOL"]))
+    assert hits_of(d) == [("indirect_use", "31 CFR 1010.658(b)(2)", "block")]
+
+
+def test_1010_658_b2_other_bank_wrapped_mid_word_passes(decide):
+    assert (
+        decide(payment(remittance_information=["INV 7781 BENEFICIARY BANK FEDERAL B", "ANK LTD KOCHI"])).decision
+        == "pass"
+    )
+
+
+def test_1010_658_b2_fbme_in_instructions_to_the_next_agent_blocks(decide):
+    d = decide(payment(instructions=["/INT/PLEASE ADVISE FBME BANK LTD"]))
+    assert d.decision == "block"
+    assert d.hits[0].field == "instructions[0]"
+
+
+def test_1010_658_b2_pacs009_creditor_named_fbme_blocks(decide):
+    d = decide(payment(message_type="pacs.009", creditor={"name": "FBME Bank Ltd", "country": "CY"}))
+    assert hits_of(d) == [("indirect_use", "31 CFR 1010.658(b)(2)", "block")]

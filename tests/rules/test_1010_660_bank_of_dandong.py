@@ -47,6 +47,41 @@ def test_1010_660_company_sharing_the_citys_name_passes(decide):
     assert d.decision == "pass"
 
 
-def test_1010_660_payment_before_publication_is_not_screened_under_it(decide):
-    d = decide(payment(intermediary_agents=[{"name": "Bank of Dandong"}], created_at="2017-06-01T12:00:00Z"))
+def test_1010_660_payment_the_day_before_the_effective_date_is_not_screened_under_it(decide):
+    # 82 FR 51758 was published on 8 November 2017 and took effect 30 days later, 8 December 2017.
+    d = decide(payment(intermediary_agents=[{"name": "Bank of Dandong"}], created_at="2017-12-07T12:00:00Z"))
+    assert d.decision == "pass"
+
+
+def test_1010_660_payment_on_the_effective_date_blocks(decide):
+    d = decide(payment(intermediary_agents=[{"name": "Bank of Dandong"}], created_at="2017-12-08T15:00:00Z"))
+    assert hits_of(d) == [("indirect_use", "31 CFR 1010.660(b)(2)", "block")]
+
+
+# -- Banks as parties, by registry.
+
+DANDONG_HEAD = {"bic": "DDGBCNBDXXX", "name": "Bank of Dandong Co., Ltd.", "country": "CN", "kind": "bank"}
+HK_SUB = {
+    "bic": "DDGHHKHHXXX",
+    "name": "Liaoning Harbour Finance Ltd",
+    "country": "HK",
+    "kind": "subsidiary",
+    "parent_bic": "DDGBCNBDXXX",
+    "parent_ownership_pct": 80,
+}
+
+
+def test_1010_660_a5_pacs009_debtor_subsidiary_named_with_its_country_blocks(decide):
+    d = decide(
+        payment(message_type="pacs.009", debtor={"name": "Liaoning Harbour Finance Ltd", "country": "HK"}),
+        registry(institutions=[DANDONG_HEAD, HK_SUB]),
+    )
+    assert hits_of(d) == [("indirect_use", "31 CFR 1010.660(b)(2)", "block")]
+
+
+def test_1010_660_a5_pacs009_debtor_same_name_in_another_country_passes(decide):
+    d = decide(
+        payment(message_type="pacs.009", debtor={"name": "Liaoning Harbour Finance Ltd", "country": "SG"}),
+        registry(institutions=[DANDONG_HEAD, HK_SUB]),
+    )
     assert d.decision == "pass"

@@ -1,0 +1,63 @@
+"""Free text read as SWIFT writes it (rules/checks/free_text.py), across every section."""
+
+from rules.checks.free_text import text_evidence
+from tests.conftest import payment, registry
+
+
+def _sections(rules, lines):
+    """(section, strong) for each section the text refers to, on its strongest evidence."""
+    best: dict[str, bool] = {}
+    for ev in text_evidence(rules, registry(), "remittance_information", lines):
+        best[ev.measure.section] = best.get(ev.measure.section, False) or ev.strong
+    return sorted(best.items())
+
+
+def test_wrapped_name_found_with_and_without_a_space_at_the_break(rules):
+    assert _sections(rules, ["VIA FBME BANK", "LTD"]) == [("1010.658", True)]
+    assert _sections(rules, ["VIA BANK OF DAN", "DONG CO LTD"]) == [("1010.660", True)]
+
+
+def test_name_spanning_three_lines_is_found(rules):
+    assert _sections(rules, ["PAY VIA FOREIGN TRADE BANK OF THE DE", "MOCRATIC PEOPLES REPUBLIC OF KOR", "EA"]) == [
+        ("1010.659", True)
+    ]
+
+
+def test_a_short_line_is_not_read_as_cut(rules):
+    # "FOREIGN TRADE BANK" at the end of a short line is a whole text, not a cut name.
+    assert _sections(rules, ["REF 22 FOREIGN TRADE BANK"]) == []
+
+
+def test_cut_name_of_few_letters_is_a_possible_match_only(rules):
+    line = "PAYMENT REFERENCE 2231 FOREIGN TRAD"
+    assert len(line) == 35
+    assert _sections(rules, [line]) == [("1010.659", False)]
+
+
+def test_look_alike_cut_at_the_line_length_is_not_a_covered_bank(rules):
+    line = "PAYMENT 231 TO COMMERCIAL BANK OF C"
+    assert len(line) == 35
+    assert _sections(rules, [line]) == []
+
+
+def test_bic_with_digit_in_its_location_code_is_meant_as_a_bic(rules):
+    assert _sections(rules, ["REF 2231 ABCDKPP1"]) == [("1010.659", True)]
+
+
+def test_registry_bic_in_text_brings_its_parent_chain(decide):
+    reg = registry(
+        institutions=[
+            {"bic": "DDGBCNBDXXX", "name": "Bank of Dandong Co., Ltd.", "country": "CN"},
+            {
+                "bic": "DDGHHKHHXXX",
+                "name": "Harbour Finance",
+                "country": "HK",
+                "kind": "subsidiary",
+                "parent_bic": "DDGBCNBDXXX",
+                "parent_ownership_pct": 80,
+            },
+        ]
+    )
+    d = decide(payment(remittance_information=["COVER DDGHHKHH"]), reg)
+    assert d.decision == "block"
+    assert d.hits[0].citation == "31 CFR 1010.660(b)(2)"
