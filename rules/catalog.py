@@ -250,6 +250,8 @@ class RuleSet:
     # Country and place names, for addresses and branch qualifiers (rules/places.py).
     places: PlaceIndex = field(init=False)
     by_bic: dict[str, list[ListedRef]] = field(init=False)
+    # Listed institutions by (section, name), to check a name match against their known BICs.
+    listed: dict[tuple[str, str], ListedInstitution] = field(init=False)
     tz: ZoneInfo = field(init=False)
     closed_days: frozenset[date] = field(init=False)
     # Name-match results by name: a pure function of the name and this rule set, memoised because
@@ -278,9 +280,11 @@ class RuleSet:
         )
         entries: list[tuple[str, ListedRef, bool]] = []
         self.by_bic = {}
+        self.listed = {}
         for measure in self.measures:
             for inst in measure.covered.institutions:
                 ref = ListedRef(measure, inst)
+                self.listed[(measure.section, inst.name)] = inst
                 entries.extend((n, ref, False) for n in inst.strong_names())
                 entries.extend((n, ref, True) for n in inst.weak_aliases)
                 for b in inst.bics:

@@ -328,6 +328,9 @@ SYNONYMS = {
     "int": "international",
     "natl": "national",
     "bk": "bank",
+    "comm": "commercial",
+    "coml": "commercial",
+    "cml": "commercial",
     "bnk": "bank",
     "dev": "development",
     "devt": "development",
@@ -391,6 +394,7 @@ def _drop_branch_qualifiers(tokens: list[str]) -> list[str]:
     return out or tokens
 
 
+@lru_cache(maxsize=65_536)
 def text_tokens(text: str) -> tuple[str, ...]:
     """Tokens of free text (remittance information): transliterated, no stop words."""
     raw = _TOKEN.findall(_APOSTROPHES.sub("", transliterate(text).replace("&", " and ")))

@@ -34,6 +34,8 @@ MAX_NAME = 512
 MAX_LINE = 2048
 MAX_LINES = 64
 MAX_AGENTS = 32
+# The free-text fields, each a list of lines as the message wrapped them.
+FREE_TEXT_FIELDS = ("remittance_information", "instructions")
 
 
 def _none_as_empty(value: Any) -> Any:
@@ -150,7 +152,7 @@ class Payment(_Record):
 
     def free_text(self) -> list[tuple[str, list[str]]]:
         """Every free-text field with its path: a list of lines as the message wrapped them."""
-        return [("remittance_information", self.remittance_information), ("instructions", self.instructions)]
+        return [(name, getattr(self, name)) for name in FREE_TEXT_FIELDS]
 
     def parties(self) -> list[tuple[str, Party]]:
         """Every party field with its path, in a fixed order."""

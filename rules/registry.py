@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 
 from rules.bic import Bic, BicError, parse_bic, try_parse_bic
+from rules.name_index import NameIndex
 from rules.names import normalize_name
 from rules.payment import Country, Institution, Lines, Name
 
@@ -143,6 +144,8 @@ class Registry:
         self._acc: int = 0
         self._version_of: int = -1
         self._version = ""
+        self._names: NameIndex[str] | None = None
+        self._names_of: int = -1
         for account in accounts:
             self.put_account(account)
         for record in institutions:
@@ -216,6 +219,15 @@ class Registry:
             return []
         bics = self._by_name.get(normalize_name(name), [])
         return [self._institutions[b] for b in bics if b in self._institutions]
+
+    def name_index(self) -> NameIndex[str]:
+        """Every institution name and alias, for finding them in free text. Built on first use
+        and again after a change (registry changes are rare next to payments)."""
+        if self._names is None or self._names_of != self._acc:
+            names = sorted({n for record in self._institutions.values() for n in record.names()})
+            self._names = NameIndex((n, n, False) for n in names)
+            self._names_of = self._acc
+        return self._names
 
     def ancestors(self, record: InstitutionRecord) -> list[Ancestor]:
         """Parents reachable through branch, office or more-than-50-percent links.

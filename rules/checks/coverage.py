@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rules.bic import Bic, try_parse_bic
+from rules.bic import Bic, parse_bic, try_parse_bic
 from rules.catalog import Basis, RuleSet, SpecialMeasure
 from rules.checks.evidence import Evidence, identified, jurisdiction_measures, possible
 from rules.checks.name_evidence import name_evidence
@@ -53,9 +53,13 @@ def _identity_evidence(
 
 def qualifier_places(rules: RuleSet, name: str | None) -> list[PlaceMatch]:
     """Places a name's branch qualifier names: "Bank of China, Pyongyang Branch", "Branch in Tehran"."""
-    if not name:
+    return qualifier_places_in(rules, text_tokens(name)) if name else []
+
+
+def qualifier_places_in(rules: RuleSet, tokens: tuple[str, ...]) -> list[PlaceMatch]:
+    """qualifier_places over tokens already made."""
+    if BRANCH_WORDS.isdisjoint(tokens):
         return []
-    tokens = text_tokens(name)
     out: list[PlaceMatch] = []
     for i, tok in enumerate(tokens):
         if tok not in BRANCH_WORDS:
@@ -108,10 +112,23 @@ def _institution_evidence(
     if inst.name:
         for ev in name_evidence(rules, f"{field}.name", inst.name, inst.country):
             if ev.measure.section not in sections_found:
-                out.append(ev)
+                out.append(_unless_bic_disagrees(rules, bic, ev))
         if not out:
             out.extend(_jurisdiction_words(rules, f"{field}.name", inst.name))
     return out
+
+
+def _unless_bic_disagrees(rules: RuleSet, bic: Bic | None, ev: Evidence) -> Evidence:
+    """BIC first: a strong name match to a listed institution whose known BICs all have another
+    bank code than the institution's own BIC is a possible match (the identifiers disagree)."""
+    if bic is None or not ev.strong:
+        return ev
+    listed = rules.listed.get((ev.measure.section, ev.matched))
+    if listed is None or not listed.bics or any(parse_bic(b.bic).bank_code == bic.bank_code for b in listed.bics):
+        return ev
+    known = ", ".join(b.bic for b in listed.bics)
+    because = f"{ev.because}, but its BIC {bic.value} is not {ev.matched}'s ({known}): the identifiers disagree"
+    return possible(ev.measure, ev.basis, ev.field, ev.value, ev.matched, because, ev.score)
 
 
 def _place_evidence(
@@ -223,6 +240,15 @@ def _registry_evidence(
     if len(outcomes) == 1 and (located or not any(c.local for c in candidates)):
         return [identified(m, b, f"{field}.name", value, mt, bc) for m, b, mt, bc in evidence[0]]
     return _ambiguous(field, inst, candidates)
+
+
+def registry_name_evidence(
+    rules: RuleSet, registry: Registry, field: str, name: str, places: list[PlaceMatch]
+) -> list[Evidence]:
+    """Coverage of the registry institutions a name found in free text refers to, located by the
+    places the text names (the same rule as for a name in an institution field)."""
+    inst = Institution.model_construct(bic=None, name=name, country=None, address=[])
+    return _registry_evidence(rules, registry, field, inst, None, places, None)
 
 
 def _ambiguous(field: str, inst: Institution, candidates: list[_Candidate]) -> list[Evidence]:

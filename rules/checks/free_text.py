@@ -12,7 +12,13 @@ in fixed-length lines (35 characters in MT, 140 in ISO 20022), so:
   is a covered jurisdiction. An unlabelled word of BIC shape is a possible match only, and not
   even that when it is an ordinary word (rules/lists/bic_shaped_words.txt: "CONFIRMS",
   "MOHAMMED");
-- an abbreviation written with its seat ("CBS Damascus") identifies the institution.
+- an abbreviation written with its seat ("CBS Damascus") identifies the institution;
+- a registry institution's name is found too (whole or cut), and identified as in an institution
+  field: with the places the text names ("SILVER CRANE BANK TEHRAN BRANCH"), else only when
+  every record of that name is covered alike;
+- a branch or office the text places in a covered jurisdiction ("... BANK TEHRAN BRANCH") is one
+  within it (1010.659(a)(2), 1010.661(a)(1)): strong when the text names a financial institution,
+  a possible match when it does not ("OUR TEHRAN BRANCH").
 """
 
 from __future__ import annotations
@@ -26,11 +32,13 @@ from pathlib import Path
 
 from rules.bic import try_parse_bic
 from rules.catalog import RuleSet
-from rules.checks.coverage import institution_evidence
-from rules.checks.evidence import Evidence, jurisdiction_measures, possible, strong_name
-from rules.checks.name_evidence import SWIFT_LINE_LENGTHS, abbreviation_evidence, cut_name_evidence
+from rules.checks.coverage import institution_evidence, qualifier_places_in, registry_name_evidence
+from rules.checks.evidence import Evidence, identified, jurisdiction_measures, possible, strong_name
+from rules.checks.name_evidence import SWIFT_LINE_LENGTHS, abbreviation_evidence, cut_name_evidence, cut_names
+from rules.financial_institutions import kind_from_name
 from rules.names import text_tokens
 from rules.payment import Institution
+from rules.places import PlaceMatch
 from rules.registry import Registry
 from rules.similarity import POSSIBLE_MATCH
 
@@ -39,7 +47,26 @@ _BIC_TOKEN = re.compile(r"(?<![A-Z0-9])([A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)(?![
 # A word of BIC shape right after one of these (or right after "/" or ":", as in "/INS/",
 # "//" and ":57A:") is meant as a BIC.
 _LABELS = frozenset(
-    {"BIC", "BICFI", "SWIFT", "SWIFTBIC", "BEI", "ACC", "INS", "INT", "REC", "BNF", "VIA", "THRU", "THROUGH", "AGENT"}
+    {
+        "BIC",
+        "BICFI",
+        "SWIFT",
+        "SWIFTBIC",
+        "BEI",
+        "ACC",
+        "INS",
+        "INT",
+        "REC",
+        "BNF",
+        "VIA",
+        "THRU",
+        "THROUGH",
+        "AGENT",
+        "BANK",
+        "BK",
+        "CORRESPONDENT",
+        "CORR",
+    }
 )
 _LABEL_BEFORE = re.compile(r"([A-Z]+)[\s:./-]*$")
 # Lines joined to find a wrapped name: a name of up to 105 characters spans three MT lines.
@@ -94,7 +121,49 @@ def _bic_evidence(rules: RuleSet, registry: Registry, field: str, text: str) -> 
     return out
 
 
-def _names_in(rules: RuleSet, field: str, text: str) -> list[Evidence]:
+def _registry_names_in(
+    rules: RuleSet, registry: Registry, field: str, text: str, tokens: tuple[str, ...]
+) -> list[Evidence]:
+    """Registry institutions named in the text, whole or cut at its end."""
+    if not len(registry.institutions()):
+        return []
+    index = registry.name_index()
+    out: list[Evidence] = []
+    places: list[PlaceMatch] | None = None
+    for named, _ in index.find_in_tokens(tokens):
+        if named.form.has_distinctive:
+            places = places if places is not None else rules.places.locate([text]) + qualifier_places_in(rules, tokens)
+            for ev in registry_name_evidence(rules, registry, field, named.payload, places):
+                out.append(
+                    replace(ev, field=field, value=text, because=f"the text names {named.payload!r}: {ev.because}")
+                )
+    for cut in cut_names(rules, index, text, tokens):
+        if not cut.name.form.has_distinctive:
+            continue
+        places = places if places is not None else rules.places.locate([text]) + qualifier_places_in(rules, tokens)
+        for ev in registry_name_evidence(rules, registry, field, cut.name.payload, places):
+            found = replace(ev, field=field, value=text, because=f"{cut.because}: {ev.because}")
+            out.append(found if cut.strong else replace(found, strong=False, identifier=False, score=POSSIBLE_MATCH))
+    return out
+
+
+def _branches_in(rules: RuleSet, field: str, text: str, tokens: tuple[str, ...]) -> list[Evidence]:
+    """A branch or office the text places in a covered jurisdiction ("BANK X TEHRAN BRANCH")."""
+    out: list[Evidence] = []
+    for place in qualifier_places_in(rules, tokens):
+        kind = kind_from_name(text)
+        institution = kind is not None
+        for m in jurisdiction_measures(rules, place.country, "located_in", kind):
+            because = f"the text names a branch or office in {place.name} ({place.country})"
+            if institution:
+                out.append(identified(m, "located_in", field, text, place.country, because))
+            else:
+                because += ", though not whose"
+                out.append(possible(m, "located_in", field, text, place.country, because, POSSIBLE_MATCH))
+    return out
+
+
+def _names_in(rules: RuleSet, registry: Registry, field: str, text: str) -> list[Evidence]:
     tokens = text_tokens(text)
     out = [
         strong_name(
@@ -108,6 +177,8 @@ def _names_in(rules: RuleSet, field: str, text: str) -> list[Evidence]:
         for named, _ in rules.covered_names.find_in_tokens(tokens)
     ]
     out.extend(ev for ev, _ in abbreviation_evidence(rules, field, text, tokens, None))
+    out.extend(_registry_names_in(rules, registry, field, text, tokens))
+    out.extend(_branches_in(rules, field, text, tokens))
     return out
 
 
@@ -143,18 +214,27 @@ def text_evidence(rules: RuleSet, registry: Registry, field: str, lines: Sequenc
 
 def _text_evidence(rules: RuleSet, registry: Registry, field: str, lines: Sequence[str]) -> list[Evidence]:
     out: list[Evidence] = []
-    single: list[set[str]] = []
+    single: list[dict[str, tuple[bool, bool, float]]] = []
     for i, line in enumerate(lines):
         path = f"{field}[{i}]"
-        evidence = _names_in(rules, path, line) + _bic_evidence(rules, registry, path, line)
-        single.append({ev.matched for ev in evidence})
+        evidence = _names_in(rules, registry, path, line) + _bic_evidence(rules, registry, path, line)
+        found: dict[str, tuple[bool, bool, float]] = {}
+        for ev in evidence:
+            found[ev.matched] = max(found.get(ev.matched, ev.rank), ev.rank)
+        single.append(found)
         out.extend(evidence)
     for i in range(len(lines) - 1):
         for j in range(i + 1, min(i + _MAX_JOINED, len(lines))):
-            already = set().union(*single[i : j + 1])
+            already: dict[str, tuple[bool, bool, float]] = {}
+            for found in single[i : j + 1]:
+                for matched, rank in found.items():
+                    already[matched] = max(already.get(matched, rank), rank)
             for text in _joined(lines, i, j):
-                for ev in _names_in(rules, f"{field}[{i}]", text):
-                    if ev.matched not in already:
+                # A name or a BIC wrapped inside itself is read from the lines joined; what the
+                # lines already showed as strongly alone is not repeated.
+                path = f"{field}[{i}]"
+                for ev in _names_in(rules, registry, path, text) + _bic_evidence(rules, registry, path, text):
+                    if ev.matched not in already or ev.rank > already[ev.matched]:
                         out.append(replace(ev, because=f"{ev.because}, wrapped across lines {i}-{j}"))
     for i in _cut_lines(lines):
         texts = [lines[i]] + (_joined(lines, i - 1, i) if i > 0 else [])

@@ -9,10 +9,16 @@ matched on the part that is there.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
 from rules.catalog import ListedRef, RuleSet
 from rules.checks.evidence import Evidence, possible, strong_name
+from rules.name_index import IndexedName, NameIndex
 from rules.names import TokenKind, ends_open, text_tokens
 from rules.similarity import POSSIBLE_MATCH, STRONG_MATCH
+
+T = TypeVar("T")
 
 # SWIFT MT free-format lines are 35 characters; ISO 20022 names and unstructured remittance 140.
 SWIFT_LINE_LENGTHS = frozenset({35, 70, 140})
@@ -127,10 +133,18 @@ def _cut_is_prefix_of_look_alike(rules: RuleSet, tail: tuple[str, ...]) -> str |
     return None
 
 
-def cut_name_evidence(
-    rules: RuleSet, field: str, text: str, tokens: tuple[str, ...]
-) -> list[tuple[Evidence, ListedRef]]:
-    """Covered names cut off where the text ends (text ending at a fixed line length).
+@dataclass(frozen=True, slots=True)
+class CutName(Generic[T]):
+    """A listed name cut off where a text ends, and whether the part there is enough to act on."""
+
+    name: IndexedName[T]
+    tail: tuple[str, ...]
+    strong: bool
+    because: str
+
+
+def cut_names(rules: RuleSet, index: NameIndex[T], text: str, tokens: tuple[str, ...]) -> list[CutName[T]]:
+    """Names of index cut off where the text ends (text ending at a fixed line length).
 
     Only where the text ends open: inside a word (its last word a strict beginning of the
     listed word, at least _CUT_MIN_PARTIAL letters) or on a joining word ("OF", "THE"); a text
@@ -140,9 +154,9 @@ def cut_name_evidence(
     its letters, or _CUT_STRONG_LETTERS letters over three words or more); a possible match when
     at least two words and _CUT_POSSIBLE_LETTERS letters are there.
     """
-    out: list[tuple[Evidence, ListedRef]] = []
+    out: list[CutName[T]] = []
     open_end = ends_open(text)
-    for named, start, letters in rules.covered_names.truncated_at_end(tokens):
+    for named, start, letters in index.truncated_at_end(tokens):
         tail = tokens[start:]
         form = named.form
         mid_word = tail[-1] != form.tokens[len(tail) - 1]
@@ -152,15 +166,26 @@ def cut_name_evidence(
             continue
         if _cut_is_prefix_of_look_alike(rules, tail) is not None:
             continue
-        ref = named.payload
         share = letters / len(form.compact)
         because = (
             f"the text ends, cut at its line length, with {' '.join(tail)!r}: "
             f"the first {share:.0%} of {form.original!r}"
         )
-        if share >= _CUT_STRONG_SHARE or (letters >= _CUT_STRONG_LETTERS and len(tail) >= 3):
-            ev = strong_name(ref.measure, field, text, ref.institution.name, because, STRONG_MATCH)
+        strong = share >= _CUT_STRONG_SHARE or (letters >= _CUT_STRONG_LETTERS and len(tail) >= 3)
+        out.append(CutName(named, tail, strong, because))
+    return out
+
+
+def cut_name_evidence(
+    rules: RuleSet, field: str, text: str, tokens: tuple[str, ...]
+) -> list[tuple[Evidence, ListedRef]]:
+    """Covered names cut off where the text ends (cut_names over the measure files' names)."""
+    out: list[tuple[Evidence, ListedRef]] = []
+    for cut in cut_names(rules, rules.covered_names, text, tokens):
+        ref = cut.name.payload
+        if cut.strong:
+            ev = strong_name(ref.measure, field, text, ref.institution.name, cut.because, STRONG_MATCH)
         else:
-            ev = possible(ref.measure, "listed", field, text, ref.institution.name, because, POSSIBLE_MATCH)
+            ev = possible(ref.measure, "listed", field, text, ref.institution.name, cut.because, POSSIBLE_MATCH)
         out.append((ev, ref))
     return out

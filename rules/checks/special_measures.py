@@ -25,7 +25,7 @@ from rules.checks.parties import party_evidence
 from rules.decision import Hit, NoticeDue
 from rules.financial_institutions import kind_from_name
 from rules.names import normalize_name
-from rules.payment import Institution
+from rules.payment import FREE_TEXT_FIELDS, Institution
 
 DIRECT = "direct_use"
 INDIRECT = "indirect_use"
@@ -37,7 +37,11 @@ _PARTS = (".bic", ".name", ".country", ".address", ".account")
 
 
 def _subject(field: str) -> str:
-    """The institution or party a field belongs to ("debtor" for "debtor.bic"), or the field."""
+    """The institution or party a field belongs to ("debtor" for "debtor.bic"), the free-text
+    field a line belongs to, or the field."""
+    for name in FREE_TEXT_FIELDS:
+        if field.startswith(f"{name}["):
+            return name
     for part in _PARTS:
         if field.endswith(part):
             return field.removesuffix(part)

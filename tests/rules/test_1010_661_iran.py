@@ -117,3 +117,15 @@ def test_1010_661_b2_unlabelled_word_of_iranian_bic_shape_is_a_possible_match(de
 def test_1010_661_b2_ordinary_words_of_bic_shape_pass(decide):
     d = decide(payment(remittance_information=["SELLER CONFIRMS RECEIPT", "REF MOHAMMED ALI"]))
     assert d.decision == "pass"
+
+
+def test_1010_661_b2_listed_name_with_another_banks_bic_is_review_bic_first(decide):
+    # The BIC identifies the institution first; a listed name it contradicts is held for review.
+    d = decide(payment(intermediary_agents=[{"bic": "MPLPCATT", "name": "Bank Mellat"}]))
+    assert hits_of(d) == [("possible_match", "31 CFR 1010.661(b)(2)", "review")]
+    assert "identifiers disagree" in d.hits[0].reason
+
+
+def test_1010_661_b2_listed_name_with_its_own_banks_bic_in_another_country_blocks(decide):
+    # Bank Mellat's bank code BKMT, here for its Armenian subsidiary: the identifiers agree.
+    assert decide(payment(intermediary_agents=[{"bic": "BKMTAM22", "name": "Bank Mellat"}])).decision == "block"

@@ -61,3 +61,47 @@ def test_registry_bic_in_text_brings_its_parent_chain(decide):
     d = decide(payment(remittance_information=["COVER DDGHHKHH"]), reg)
     assert d.decision == "block"
     assert d.hits[0].citation == "31 CFR 1010.660(b)(2)"
+
+
+SILVER = [
+    {"bic": "SLCRCNSHXXX", "name": "Silver Crane Bank", "country": "CN", "kind": "bank"},
+    {"bic": "SLCRIRTHXXX", "name": "Silver Crane Bank", "country": "IR", "kind": "branch", "parent_bic": "SLCRCNSHXXX"},
+    {"bic": "SLCRSGSGXXX", "name": "Silver Crane Bank", "country": "SG", "kind": "branch", "parent_bic": "SLCRCNSHXXX"},
+]
+
+
+def test_registry_name_in_text_with_a_covered_branch_location_blocks(decide):
+    d = decide(payment(remittance_information=["VIA SILVER CRANE BANK TEHRAN BRANCH"]), registry(institutions=SILVER))
+    assert [(h.rule, h.citation, h.action) for h in d.hits] == [("indirect_use", "31 CFR 1010.661(b)(2)", "block")]
+
+
+def test_registry_name_in_text_without_location_is_a_review_listing_candidates(decide):
+    d = decide(payment(remittance_information=["VIA SILVER CRANE BANK"]), registry(institutions=SILVER))
+    assert d.decision == "review"
+    assert "SLCRIRTHXXX" in d.hits[0].reason
+    assert d.notices == ()
+
+
+def test_registry_name_in_text_with_a_third_country_passes(decide):
+    d = decide(
+        payment(remittance_information=["VIA SILVER CRANE BANK SINGAPORE BRANCH"]), registry(institutions=SILVER)
+    )
+    assert d.decision == "pass"
+
+
+def test_unknown_banks_branch_in_tehran_named_in_text_blocks(decide):
+    d = decide(payment(remittance_information=["CORRESPONDENT ROYAL ORCHID BANK", "TEHRAN BRANCH"]))
+    assert [(h.citation, h.action) for h in d.hits] == [("31 CFR 1010.661(b)(2)", "block")]
+
+
+def test_a_branch_in_tehran_of_no_named_institution_is_a_possible_match(decide):
+    d = decide(payment(remittance_information=["SERVICES OF OUR TEHRAN BRANCH OFFICE"]))
+    assert [(h.rule, h.action) for h in d.hits] == [("possible_match", "review")]
+
+
+def test_bic_wrapped_inside_itself_across_lines_is_read_joined(rules):
+    assert _sections(rules, ["PAY VIA ABCD", "IRTH INVOICE 44"]) == [("1010.661", True)]
+
+
+def test_comm_bk_abbreviations_of_commercial_bank(decide):
+    assert decide(payment(remittance_information=["COVER VIA COMM BK OF SYRIA DAMASCUS"])).decision == "block"
