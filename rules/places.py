@@ -88,12 +88,13 @@ class PlaceIndex:
         return None
 
     def locate(self, texts: Iterable[str], country: str | None = None) -> list[PlaceMatch]:
-        """Where texts (address lines, a name) place an institution, given its country field.
+        """Where texts (address lines, a name) place an institution, given its country field:
+        each place once, in the order first named.
 
         Place and subdivision names are dropped when the country field or a country-level name
         in the texts names a country they are not in.
         """
-        found = [m for text in texts for m in self.find(text)]
+        found = list(dict.fromkeys(m for text in texts for m in self.find(text)))
         named = {m.country for m in found if m.tier == "country"}
         if country:
             named.add(country)

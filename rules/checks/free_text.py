@@ -71,6 +71,8 @@ _LABELS = frozenset(
 _LABEL_BEFORE = re.compile(r"([A-Z]+)[\s:./-]*$")
 # Lines joined to find a wrapped name: a name of up to 105 characters spans three MT lines.
 _MAX_JOINED = 3
+# The longest name a message field holds (ISO 20022 Nm: 140) and a word's slack around it.
+_NEAR_BREAK = 160
 _MIN_CUT_LINE = 35
 
 
@@ -183,8 +185,17 @@ def _names_in(rules: RuleSet, registry: Registry, field: str, text: str) -> list
 
 
 def _joined(lines: Sequence[str], i: int, j: int) -> list[str]:
-    """Lines i..j joined with every choice of a space or none at each break."""
-    seg = lines[i : j + 1]
+    """Lines i..j joined with every choice of a space or none at each break.
+
+    Only the text near the breaks is joined: a name spans a break with at most _NEAR_BREAK
+    characters on each side, so long lines cost no more than short ones, and a middle line
+    longer than that cannot be spanned by one name.
+    """
+    seg = list(lines[i : j + 1])
+    if any(len(line) > _NEAR_BREAK for line in seg[1:-1]):
+        return []
+    seg[0] = seg[0][-_NEAR_BREAK:]
+    seg[-1] = seg[-1][:_NEAR_BREAK]
     return [
         seg[0] + "".join(sep + line for sep, line in zip(joins, seg[1:], strict=True))
         for joins in product(("", " "), repeat=j - i)

@@ -62,3 +62,8 @@ def test_branch_qualifier_places_the_branch(rules, name, country):
 
 def test_a_place_in_a_name_without_a_branch_word_is_not_a_location(rules):
     assert qualifier_places(rules, "Iran Zamin Bank") == []
+
+
+def test_each_place_is_found_once_however_often_it_is_named(rules):
+    lines = ["Tehran Branch, Tehran, Tehran"] * 64
+    assert [(m.country, m.name) for m in rules.places.locate(lines)] == [("IR", "Tehran")]
