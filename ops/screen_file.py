@@ -19,7 +19,7 @@ from typing import IO, Any
 import yaml
 
 from rules.catalog import RuleSet
-from rules.engine import screen
+from rules.engine import screen, screening_error
 from rules.payment import PaymentError, parse_payment
 from rules.registry import Registry, RegistryError, registry_from_mapping
 from schemas.codec import dead_letter_json
@@ -131,7 +131,16 @@ class FileScreener:
                     dead_letter_json(error, raw, datetime.now(UTC).isoformat(), source_file=source, line=number)
                 )
                 continue
-            decision = screen(payment, self.registry, self.rules, self.as_of or datetime.now(UTC))
+            try:
+                decision = screen(payment, self.registry, self.rules, self.as_of or datetime.now(UTC))
+            except Exception as exc:  # one payment's failure must not stop the run (SPEC 2.6)
+                self.summary.dead_letters += 1
+                dead_letters(
+                    dead_letter_json(
+                        screening_error(exc), raw, datetime.now(UTC).isoformat(), source_file=source, line=number
+                    )
+                )
+                continue
             self.summary.decisions[decision.decision] += 1
             out.write(json.dumps(decision.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n")
         if progress is not None:

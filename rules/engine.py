@@ -31,6 +31,18 @@ def _dedupe(hits: list[Hit]) -> list[Hit]:
     return sorted(best.values(), key=lambda h: (-action_strength(h.action), h.citation, h.field, h.rule))
 
 
+# An unexpected failure's message is cut here: a dead-letter's error text stays bounded.
+MAX_ERROR_TEXT = 300
+
+
+def screening_error(exc: BaseException) -> str:
+    """The dead-letter error for a payment whose screening raised (SPEC 2.6): bounded text."""
+    message = str(exc)
+    if len(message) > MAX_ERROR_TEXT:
+        message = message[:MAX_ERROR_TEXT] + f"... ({len(message)} characters)"
+    return f"screening failed: {type(exc).__name__}: {message}"
+
+
 def screen(payment: Payment, registry: Registry, rules: RuleSet, as_of: datetime) -> Decision:
     """Screen one payment against the registry and the rules (SPEC 2)."""
     account_id = payment.correspondent_account_id

@@ -6,7 +6,7 @@ PaymentError with one precise message, and the caller dead-letters the input.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -34,6 +34,10 @@ MAX_NAME = 512
 MAX_LINE = 2048
 MAX_LINES = 64
 MAX_AGENTS = 32
+# The instants a payment may carry: electronic payments postdate 1970, and the bound above keeps
+# every time-zone conversion of the date rules in range.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 # The free-text fields, each a list of lines as the message wrapped them.
 FREE_TEXT_FIELDS = ("remittance_information", "instructions")
 
@@ -136,6 +140,18 @@ class Payment(_Record):
     def _rfc3339(cls, value: Any) -> Any:
         if isinstance(value, str) and "T" not in value.upper():
             raise ValueError("created_at must be an RFC 3339 timestamp with a time and offset")
+        return value
+
+    @field_validator("created_at")
+    @classmethod
+    def _in_range(cls, value: datetime) -> datetime:
+        """An instant the rules can place on the bank's calendar: a year out of range ("0001",
+        "9999" with an offset) would overflow on conversion and is no real payment's."""
+        if not EARLIEST <= value < LATEST:
+            raise ValueError(
+                f"{value.isoformat()} is out of range: the contract accepts "
+                f"{EARLIEST.date().isoformat()} to {(LATEST - timedelta(days=1)).date().isoformat()}"
+            )
         return value
 
     def institutions(self) -> list[tuple[str, Institution]]:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rules import PaymentError, Registry, RegistryError, RuleSet, parse_payment, screen
+from rules.engine import screening_error
 from rules.registry import parse_account, parse_institution
 from schemas.codec import CodecError, dead_letter_json
 from streams.audit import AuditChains, canonical, digest
@@ -143,7 +144,10 @@ class PaymentProcessor(Processor):
             decision_json = prior_json
             replayed = True
         else:
-            decision = screen(payment, self.registry, self.rules, src.instant).to_dict()
+            try:
+                decision = screen(payment, self.registry, self.rules, src.instant).to_dict()
+            except Exception as exc:  # one payment's failure must not stop the worker (SPEC 2.6)
+                return Outcome(self.dead_letter(src, screening_error(exc), src.partition, versions), dead_letter=True)
             decision_json = canonical(decision)
             self.decided.put(src.partition, payment.payment_id, input_digest, decision_json)
         outputs = self._outputs(src, decision, decision_json, input_digest)

@@ -13,6 +13,7 @@ import pytest
 
 from ops.cli import main
 from ops.screen_file import FileScreener, load_registry_file
+from rules import load_rules
 from tests.conftest import SCREENED_AT
 
 SAMPLES = Path(__file__).resolve().parents[2] / "ops" / "samples"
@@ -195,3 +196,24 @@ def test_match_eval_prints_precision_and_recall(capsys):
     code, out, _ = run(["match-eval"], capsys)
     assert code == 0
     assert "precision 1.000" in out and "recall" in out
+
+
+def test_a_payment_whose_screening_raises_is_dead_lettered_and_the_run_goes_on(tmp_path, monkeypatch):
+    import ops.screen_file
+
+    real = ops.screen_file.screen
+
+    def failing(p, *args):
+        if p.payment_id == "P-002":
+            raise RuntimeError("boom")
+        return real(p, *args)
+
+    monkeypatch.setattr(ops.screen_file, "screen", failing)
+    lines = (SAMPLES / "payments.jsonl").read_bytes().splitlines()[:3]
+    out, dead = io.StringIO(), []
+    summary = FileScreener(load_rules(), load_registry_file(REGISTRY)).run(
+        "in", io.BytesIO(b"\n".join(lines) + b"\n"), out, dead.append
+    )
+    assert [json.loads(line)["payment_id"] for line in out.getvalue().splitlines()] == ["P-001", "P-003"]
+    assert summary.dead_letters == 1
+    assert dead[0]["error"] == "screening failed: RuntimeError: boom" and dead[0]["line"] == 2

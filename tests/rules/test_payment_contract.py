@@ -56,3 +56,9 @@ def test_null_lists_are_empty_lists_and_bics_are_normalised():
 def test_every_message_type_of_the_contract_is_accepted():
     for kind in ("pacs.008", "pacs.009", "pacs.009.cov", "MT103", "MT202", "MT202COV", "other"):
         assert parse_payment(payment(message_type=kind)).message_type == kind
+
+
+@pytest.mark.parametrize("created_at", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59-12:00", "1969-12-31T23:59:59Z"])
+def test_created_at_out_of_range_is_rejected_at_the_edge(created_at):
+    with pytest.raises(PaymentError, match=r"created_at: .* is out of range"):
+        parse_payment(payment(created_at=created_at))

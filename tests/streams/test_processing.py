@@ -141,3 +141,22 @@ def test_audit_chain_verifies_and_detects_tampering(settings, processor):
     altered = serde.encode("screening.audit", "AuditRecord", rec)
     broken = check_partition(settings, serde, 0, [good[0], (1, altered), good[2]])[1]
     assert broken.offset == 1 and "altered" in broken.problem
+
+
+def test_payment_whose_screening_raises_is_dead_lettered_and_the_next_is_decided(processor, monkeypatch):
+    import streams.processing
+
+    real = streams.processing.screen
+
+    def failing(p, *args):
+        if p.payment_id == "POISON":
+            raise OverflowError("date value out of range " + "x" * 5000)
+        return real(p, *args)
+
+    monkeypatch.setattr(streams.processing, "screen", failing)
+    poison = processor.process(src(json.dumps(payment(payment_id="POISON")).encode(), 1))
+    assert poison.dead_letter
+    _, dead = decode_single_object(by_topic(poison)["screening.dead-letter"][0].value)
+    assert dead["error"].startswith("screening failed: OverflowError: date value out of range")
+    assert len(dead["error"]) < 400
+    assert processor.process(src(json.dumps(payment(payment_id="AFTER")).encode(), 2)).decision == "pass"
