@@ -250,6 +250,8 @@ class RuleSet:
     # Country and place names, for addresses and branch qualifiers (rules/places.py).
     places: PlaceIndex = field(init=False)
     by_bic: dict[str, list[ListedRef]] = field(init=False)
+    # Listed institutions by the bank code (letters 1-4) of their BICs.
+    by_bank_code: dict[str, list[ListedRef]] = field(init=False)
     # Listed institutions by (section, name), to check a name match against their known BICs.
     listed: dict[tuple[str, str], ListedInstitution] = field(init=False)
     tz: ZoneInfo = field(init=False)
@@ -280,6 +282,7 @@ class RuleSet:
         )
         entries: list[tuple[str, ListedRef, bool]] = []
         self.by_bic = {}
+        self.by_bank_code = {}
         self.listed = {}
         for measure in self.measures:
             for inst in measure.covered.institutions:
@@ -287,6 +290,8 @@ class RuleSet:
                 self.listed[(measure.section, inst.name)] = inst
                 entries.extend((n, ref, False) for n in inst.strong_names())
                 entries.extend((n, ref, True) for n in inst.weak_aliases)
+                for code in dict.fromkeys(parse_bic(b.bic).bank_code for b in inst.bics):
+                    self.by_bank_code.setdefault(code, []).append(ref)
                 for b in inst.bics:
                     self.by_bic.setdefault(parse_bic(b.bic).institution_key, []).append(ref)
         self.covered_names = NameIndex(entries)

@@ -91,14 +91,14 @@ class PlaceIndex:
         """Where texts (address lines, a name) place an institution, given its country field:
         each place once, in the order first named.
 
-        Place and subdivision names are dropped when the country field or a country-level name
-        in the texts names a country they are not in.
+        The country is the field's, else the last country-level name (an address ends with its
+        country: "Jalan Burma, George Town, Penang, Malaysia" is in Malaysia). Names of places in
+        another country are dropped.
         """
         found = list(dict.fromkeys(m for text in texts for m in self.find(text)))
-        named = {m.country for m in found if m.tier == "country"}
-        if country:
-            named.add(country)
-        return [m for m in found if m.tier == "country" or not named or m.country in named]
+        countries = [m.country for m in found if m.tier == "country"]
+        home = country or (countries[-1] if countries else None)
+        return [m for m in found if home is None or m.country == home]
 
 
 def _country_names() -> Iterable[tuple[str, str]]:

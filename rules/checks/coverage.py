@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from rules.bic import Bic, parse_bic, try_parse_bic
 from rules.catalog import Basis, RuleSet, SpecialMeasure
 from rules.checks.evidence import Evidence, identified, jurisdiction_measures, possible
-from rules.checks.name_evidence import name_evidence
+from rules.checks.name_evidence import SWIFT_LINE_LENGTHS, name_evidence
 from rules.financial_institutions import InstitutionKind
-from rules.names import BRANCH_WORDS, text_tokens
+from rules.names import BRANCH_WORDS, ends_open, text_tokens
 from rules.payment import Institution
 from rules.places import PlaceMatch
 from rules.registry import InstitutionRecord, Registry
@@ -72,11 +72,22 @@ def qualifier_places_in(rules: RuleSet, tokens: tuple[str, ...]) -> list[PlaceMa
     return out
 
 
-def where(rules: RuleSet, inst: Institution) -> list[PlaceMatch]:
-    """Where the payment places an institution: its address and its name's branch qualifier."""
-    texts = [*inst.address]
-    found = rules.places.locate(texts, inst.country) if texts else []
-    return found + qualifier_places(rules, inst.name)
+def where(rules: RuleSet, inst: Institution) -> tuple[list[PlaceMatch], list[PlaceMatch]]:
+    """Where the payment places an institution: (by its address, by its name's branch qualifier)."""
+    by_address = rules.places.locate(inst.address, inst.country) if inst.address else []
+    return by_address, qualifier_places(rules, inst.name)
+
+
+def _names_to_match(inst: Institution) -> list[str]:
+    """The institution's name, and the name run on into the first address line when the name
+    ends open ("MYANMA INVESTMENT AND" / "COMMERCIAL BANK") or fills a SWIFT line: a long name
+    wraps into the lines below it."""
+    if not inst.name:
+        return []
+    names = [inst.name]
+    if inst.address and (ends_open(inst.name) or len(inst.name) in SWIFT_LINE_LENGTHS):
+        names.append(f"{inst.name} {inst.address[0]}")
+    return names
 
 
 def institution_evidence(
@@ -102,19 +113,37 @@ def _institution_evidence(
     if bic is not None:
         for m, basis, matched, because in _identity_evidence(rules, bic, None, (), kind):
             out.append(identified(m, basis, f"{field}.bic", bic.value, matched, because))
+        out.extend(_bank_code_evidence(rules, f"{field}.bic", bic))
     for m in jurisdiction_measures(rules, inst.country, "located_in", kind):
         country = inst.country or ""
         out.append(identified(m, "located_in", f"{field}.country", country, country, f"it is located in {country}"))
-    places = where(rules, inst)
-    out.extend(_place_evidence(rules, field, inst, places, kind))
-    out.extend(_registry_evidence(rules, registry, field, inst, bic, places, kind))
-    sections_found = {ev.measure.section for ev in out}
-    if inst.name:
-        for ev in name_evidence(rules, f"{field}.name", inst.name, inst.country):
+    by_address, by_name = where(rules, inst)
+    out.extend(_place_evidence(rules, f"{field}.address", "; ".join(inst.address), "address is", by_address, kind))
+    out.extend(_place_evidence(rules, f"{field}.name", inst.name or "", "name places it", by_name, kind))
+    out.extend(_registry_evidence(rules, registry, field, inst, bic, by_address + by_name, kind))
+    sections_found = {ev.measure.section for ev in out if ev.strong}
+    for name in _names_to_match(inst):
+        for ev in name_evidence(rules, f"{field}.name", name, inst.country):
             if ev.measure.section not in sections_found:
                 out.append(_unless_bic_disagrees(rules, bic, ev))
-        if not out:
-            out.extend(_jurisdiction_words(rules, f"{field}.name", inst.name))
+    if inst.name and not out:
+        out.extend(_jurisdiction_words(rules, f"{field}.name", inst.name))
+    return out
+
+
+def _bank_code_evidence(rules: RuleSet, field: str, bic: Bic) -> list[Evidence]:
+    """A BIC whose bank code (letters 1-4) is a listed institution's, in another country: likely
+    its branch there ("SEPBDEFF" beside Bank Sepah's SEPBIRTH), but a bank code is unique only
+    within a country, so it is a possible match for review."""
+    if bic.institution_key in rules.by_bic:
+        return []
+    out: list[Evidence] = []
+    for ref in rules.by_bank_code.get(bic.bank_code, ()):
+        because = (
+            f"BIC {bic.value} shares the bank code {bic.bank_code} of {ref.institution.name}'s BIC "
+            f"({', '.join(b.bic for b in ref.institution.bics)}), in another country"
+        )
+        out.append(possible(ref.measure, "listed", field, bic.value, ref.institution.name, because, POSSIBLE_MATCH))
     return out
 
 
@@ -132,16 +161,13 @@ def _unless_bic_disagrees(rules: RuleSet, bic: Bic | None, ev: Evidence) -> Evid
 
 
 def _place_evidence(
-    rules: RuleSet, field: str, inst: Institution, places: list[PlaceMatch], kind: InstitutionKind | None
+    rules: RuleSet, path: str, value: str, how: str, places: list[PlaceMatch], kind: InstitutionKind | None
 ) -> list[Evidence]:
     """An address or branch qualifier inside a covered jurisdiction: a branch or office located there."""
     out: list[Evidence] = []
     for place in places:
         for m in jurisdiction_measures(rules, place.country, "located_in", kind):
-            in_name = not any(place.name.lower() in line.lower() for line in inst.address)
-            path = f"{field}.name" if in_name else f"{field}.address"
-            value = (inst.name or "") if in_name else "; ".join(inst.address)
-            because = f"its {'name places it' if in_name else 'address is'} in {place.name} ({place.country})"
+            because = f"its {how} in {place.name} ({place.country})"
             if place.tier == "subdivision":
                 out.append(possible(m, "located_in", path, value, place.country, because, POSSIBLE_MATCH))
             else:

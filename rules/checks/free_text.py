@@ -44,6 +44,8 @@ from rules.similarity import POSSIBLE_MATCH
 
 BIC_SHAPED_WORDS = Path(__file__).parent.parent / "lists" / "bic_shaped_words.txt"
 _BIC_TOKEN = re.compile(r"(?<![A-Z0-9])([A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)(?![A-Z0-9])")
+# A BIC written in its groups ("BKMT IR TH", "SEPB IRTH XXX"): read only where marked as a BIC.
+_SPACED_BIC = re.compile(r"(?<![A-Z0-9])([A-Z]{4}) ?([A-Z]{2}) ?([A-Z0-9]{2})(?: ([A-Z0-9]{3}))?(?![A-Z0-9])")
 # A word of BIC shape right after one of these (or right after "/" or ":", as in "/INS/",
 # "//" and ":57A:") is meant as a BIC.
 _LABELS = frozenset(
@@ -101,13 +103,18 @@ def _bic_evidence(rules: RuleSet, registry: Registry, field: str, text: str) -> 
     out: list[Evidence] = []
     upper = text.upper()
     made_for, words = bic_shaped_words()
-    for found in _BIC_TOKEN.finditer(upper):
-        token = found.group(1)
+    tokens = [(m.group(1), m.start(), False) for m in _BIC_TOKEN.finditer(upper)]
+    tokens += [
+        ("".join(g for g in m.groups() if g), m.start(), True)
+        for m in _SPACED_BIC.finditer(upper)
+        if " " in m.group(0) and _labelled(upper, m.start())
+    ]
+    for token, start, spaced in tokens:
         bic = try_parse_bic(token)
         if bic is None:
             continue
         known = bic.institution_key in rules.by_bic or registry.institution_by_bic(bic) is not None
-        meant = _labelled(upper, found.start()) or any(ch.isdigit() for ch in token[6:])
+        meant = spaced or _labelled(upper, start) or any(ch.isdigit() for ch in token[6:])
         if known or meant:
             for ev in institution_evidence(rules, registry, field, Institution(bic=token)):
                 out.append(replace(ev, field=field, value=text, because=f"the text carries BIC {token}: {ev.because}"))
@@ -191,7 +198,8 @@ def _joined(lines: Sequence[str], i: int, j: int) -> list[str]:
     characters on each side, so long lines cost no more than short ones, and a middle line
     longer than that cannot be spanned by one name.
     """
-    seg = list(lines[i : j + 1])
+    # A continuation line of MT field 72 starts with "//": the marker is not part of the text.
+    seg = [lines[i], *(line.removeprefix("//") for line in lines[i + 1 : j + 1])]
     if any(len(line) > _NEAR_BREAK for line in seg[1:-1]):
         return []
     seg[0] = seg[0][-_NEAR_BREAK:]

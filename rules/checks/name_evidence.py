@@ -126,10 +126,13 @@ def abbreviation_evidence(
 
 
 def _cut_is_prefix_of_look_alike(rules: RuleSet, tail: tuple[str, ...]) -> str | None:
-    for named, _, _ in rules.look_alike_names.truncated_at_end(tail):
-        return named.form.original
-    for named, _ in rules.look_alike_names.find_in_tokens(tail):
-        return named.form.original
+    """A look-alike whose name the whole tail begins (or is): the cut cannot tell them apart."""
+    for named, start, _ in rules.look_alike_names.truncated_at_end(tail):
+        if start == 0:
+            return named.form.original
+    for named, start in rules.look_alike_names.find_in_tokens(tail):
+        if start == 0:
+            return named.form.original
     return None
 
 

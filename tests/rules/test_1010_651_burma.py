@@ -106,3 +106,15 @@ def test_1010_651_a1_burmese_money_transmitter_is_not_a_bank_and_passes(decide):
 def test_1010_651_a1_branch_in_yangon_by_address_blocks(decide):
     d = decide(payment(intermediary_agents=[{"name": "Straits Merchant Bank", "address": ["Strand Road", "Yangon"]}]))
     assert hits_of(d) == [("indirect_use", "31 CFR 1010.651(b)(2)", "block")]
+
+
+def test_1010_651_a1_name_running_into_the_address_line_is_read_whole(decide):
+    d = decide(
+        payment(message_type="pacs.009", creditor={"name": "MYANMA INVESTMENT AND", "address": ["COMMERCIAL BANK"]})
+    )
+    assert hits_of(d) == [("indirect_use", "31 CFR 1010.651(b)(2)", "block")]
+
+
+def test_1010_651_a1_malaysian_bank_on_jalan_burma_passes(decide):
+    agent = {"name": "Public Bank Berhad", "address": ["JALAN BURMA", "GEORGE TOWN, PENANG, MALAYSIA"]}
+    assert decide(payment(creditor_agent=agent)).decision == "pass"

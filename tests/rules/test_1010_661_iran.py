@@ -129,3 +129,18 @@ def test_1010_661_b2_listed_name_with_another_banks_bic_is_review_bic_first(deci
 def test_1010_661_b2_listed_name_with_its_own_banks_bic_in_another_country_blocks(decide):
     # Bank Mellat's bank code BKMT, here for its Armenian subsidiary: the identifiers agree.
     assert decide(payment(intermediary_agents=[{"bic": "BKMTAM22", "name": "Bank Mellat"}])).decision == "block"
+
+
+def test_1010_661_a1_bic_with_an_iranian_banks_code_in_another_country_is_a_possible_match(decide):
+    d = decide(payment(intermediary_agents=[{"bic": "SEPBDEFF"}]))
+    assert hits_of(d) == [("possible_match", "31 CFR 1010.661(b)(2)", "review")]
+
+
+def test_1010_661_a1_that_bic_with_the_banks_name_blocks(decide):
+    d = decide(payment(intermediary_agents=[{"bic": "SEPBDEFF", "name": "Bank Sepah"}]))
+    assert hits_of(d) == [("indirect_use", "31 CFR 1010.661(b)(2)", "block")]
+
+
+def test_1010_661_a1_address_evidence_names_the_address_field(decide):
+    d = decide(payment(intermediary_agents=[{"name": "Royal Orchid Bank", "address": ["ТЕГЕРАН"]}]))
+    assert [h.field for h in d.hits] == ["intermediary_agents[0].address"]

@@ -105,3 +105,21 @@ def test_bic_wrapped_inside_itself_across_lines_is_read_joined(rules):
 
 def test_comm_bk_abbreviations_of_commercial_bank(decide):
     assert decide(payment(remittance_information=["COVER VIA COMM BK OF SYRIA DAMASCUS"])).decision == "block"
+
+
+def test_mt_field_72_continuation_lines_are_joined_without_their_marker(rules):
+    assert _sections(rules, ["//UNT HELD AT COMMERCIAL BANK OF SY", "//RIA DAMASCUS BRANCH"]) == [("1010.653", True)]
+
+
+def test_a_cut_inside_the_last_generic_word_still_names_the_bank(rules):
+    line = "/INS/SYRIAN LEBANESE COMMERCIAL BAN"
+    assert len(line) == 35
+    assert _sections(rules, [line]) == [("1010.653", True)]
+
+
+def test_bic_written_in_its_groups_after_a_label_is_read(rules):
+    assert _sections(rules, ["PLS PAY VIA BKMT IR TH"]) == [("1010.661", True)]
+
+
+def test_words_in_groups_without_a_label_are_not_a_bic(rules):
+    assert _sections(rules, ["GIFT FROM ABCD IR TH"]) == []

@@ -67,3 +67,12 @@ def test_a_place_in_a_name_without_a_branch_word_is_not_a_location(rules):
 def test_each_place_is_found_once_however_often_it_is_named(rules):
     lines = ["Tehran Branch, Tehran, Tehran"] * 64
     assert [(m.country, m.name) for m in rules.places.locate(lines)] == [("IR", "Tehran")]
+
+
+def test_an_address_ends_with_its_country_a_street_named_after_burma_is_not_burma(rules):
+    assert {m.country for m in rules.places.locate(["JALAN BURMA", "GEORGE TOWN, PENANG, MALAYSIA"])} == {"MY"}
+
+
+@pytest.mark.parametrize(("text", "country"), [("평양", "KP"), ("ТЕГЕРАН", "IR"), ("조선민주주의인민공화국", "KP")])
+def test_capitals_and_country_names_in_other_scripts(rules, text, country):
+    assert {m.country for m in rules.places.locate([text])} == {country}

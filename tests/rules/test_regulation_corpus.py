@@ -1,4 +1,4 @@
-"""Every case of tests/golden/regulation decides as the examiner expects (see its README)."""
+"""Every case of the examiners' corpora (tests/golden/regulation*, see their READMEs) decides as expected."""
 
 import json
 import re
@@ -10,31 +10,53 @@ import yaml
 from rules import parse_payment, registry_from_mapping, screen
 from tests.conftest import SCREENED_AT
 
-CORPUS = Path(__file__).parents[1] / "golden" / "regulation"
+GOLDEN = Path(__file__).parents[1] / "golden"
+CORPORA = ("regulation", "regulation_2")
 SPECIAL_MEASURES = {"1010.651", "1010.653", "1010.658", "1010.659", "1010.660", "1010.661"}
-EXPECTED = {e["id"]: e for e in json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))}
-PAYMENTS = {
-    p["payment_id"]: p for p in map(json.loads, (CORPUS / "payments.jsonl").read_text(encoding="utf-8").splitlines())
-}
+# Known gaps, each with the issue that closes it; strict, so a fix is noticed.
+KNOWN_GAPS = {"regulation_2/B12": "a bank's name in Burmese script (other scripts are issue 11)"}
+
+
+def _load(corpus: str) -> tuple[dict, dict]:
+    folder = GOLDEN / corpus
+    expected = {e["id"]: e for e in json.loads((folder / "expected.json").read_text(encoding="utf-8"))}
+    lines = (folder / "payments.jsonl").read_text(encoding="utf-8").splitlines()
+    return expected, {p["payment_id"]: p for p in map(json.loads, lines)}
+
+
+LOADED = {corpus: _load(corpus) for corpus in CORPORA}
+CASES = [
+    pytest.param(corpus, case, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[f"{corpus}/{case}"])])
+    if f"{corpus}/{case}" in KNOWN_GAPS
+    else pytest.param(corpus, case)
+    for corpus in CORPORA
+    for case in sorted(LOADED[corpus][0])
+]
 
 
 @pytest.fixture(scope="module")
-def corpus_registry():
-    return registry_from_mapping(yaml.safe_load((CORPUS / "registry.yaml").read_text(encoding="utf-8")))
+def registries():
+    return {
+        corpus: registry_from_mapping(yaml.safe_load((GOLDEN / corpus / "registry.yaml").read_text(encoding="utf-8")))
+        for corpus in CORPORA
+    }
 
 
 def _sections(citations):
     return {m.group(0) for c in citations if (m := re.search(r"1010\.\d{3}", c))}
 
 
-def test_every_case_has_a_payment():
-    assert set(EXPECTED) == set(PAYMENTS)
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_every_case_has_a_payment(corpus):
+    expected, payments = LOADED[corpus]
+    assert set(expected) == set(payments)
 
 
-@pytest.mark.parametrize("case", sorted(EXPECTED))
-def test_case_decides_as_expected(rules, corpus_registry, case):
-    want = EXPECTED[case]
-    d = screen(parse_payment(PAYMENTS[case]), corpus_registry, rules, SCREENED_AT)
+@pytest.mark.parametrize(("corpus", "case"), CASES)
+def test_case_decides_as_expected(rules, registries, corpus, case):
+    expected, payments = LOADED[corpus]
+    want = expected[case]
+    d = screen(parse_payment(payments[case]), registries[corpus], rules, SCREENED_AT)
     assert d.decision in (want["expect"], *want["also_ok"]), f"{case}: {want['why']}; hits: {d.hits}"
     if d.decision == want["expect"] == "block" and want["section"] in SPECIAL_MEASURES:
         blocked = _sections(h.citation for h in d.hits if h.action == "block")
