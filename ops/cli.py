@@ -189,7 +189,10 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning usage problems into one line and exit code 2."""
     _register_extra_commands()
     try:
-        app(args=argv, standalone_mode=False)
+        # Outside standalone mode Click returns a command's typer.Exit code instead of raising it.
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except UsageError as exc:
         print(f"screener: error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -217,3 +217,22 @@ def test_a_payment_whose_screening_raises_is_dead_lettered_and_the_run_goes_on(t
     assert [json.loads(line)["payment_id"] for line in out.getvalue().splitlines()] == ["P-001", "P-003"]
     assert summary.dead_letters == 1
     assert dead[0]["error"] == "screening failed: RuntimeError: boom" and dead[0]["line"] == 2
+
+
+def test_a_broken_audit_trail_exits_1(monkeypatch, capsys):
+    import streams.audit
+
+    broken = streams.audit.VerifyReport(3, {0: 3}, streams.audit.Break(0, 2, "aud-x", "hash does not chain"))
+    monkeypatch.setattr(streams.audit, "verify", lambda settings, serde: broken)
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", "verify"])
+    assert exc.value.code == 1
+    assert "audit trail BROKEN" in capsys.readouterr().out
+
+
+def test_an_intact_audit_trail_exits_0(monkeypatch, capsys):
+    import streams.audit
+
+    monkeypatch.setattr(streams.audit, "verify", lambda settings, serde: streams.audit.VerifyReport(3, {0: 3}, None))
+    main(["audit", "verify"])
+    assert "audit trail intact" in capsys.readouterr().out
