@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from confluent_kafka import KafkaException
+
 from rules.bic import parse_bic
 from schemas.codec import CodecError, RecordName
 from streams.kafka_io import Sender, tail
@@ -42,7 +44,7 @@ def produce_payments(settings: Settings, source: IO[bytes], topic: str | None, r
     target = topic or settings.topics.payments
     sender = Sender(settings)
     raw_count = 0
-    for line in source:
+    for number, line in enumerate(source, 1):
         data = line.rstrip(b"\r\n")
         if not data.strip():
             continue
@@ -54,11 +56,14 @@ def produce_payments(settings: Settings, source: IO[bytes], topic: str | None, r
                 key = record["payment_id"].encode()
                 if not raw:
                     value = serde.encode(target, "Payment", record)
-        except (json.JSONDecodeError, UnicodeDecodeError, CodecError):
-            value = data
+        except Exception:  # any line that is not a payment event (deep nesting, a 5,000-digit number): sent as it is
+            key, value = None, data
         if value is data:
             raw_count += 1
-        sender.send(target, key, value)
+        try:
+            sender.send(target, key, value)
+        except KafkaException as exc:  # too large for the topic: reported, and the rest of the file goes on
+            sender.errors.append(f"line {number}: not sent ({len(data):,} bytes): {exc}")
     sender.flush()
     return sender.sent, raw_count, sender.errors
 

@@ -66,7 +66,8 @@ class Summary:
         dead = f"; dead-lettered {self.dead_letters}"
         if self.dead_letters and dead_letter_path is not None:
             dead += f" (see {dead_letter_path})"
-        return f"screened {self.screened} payments: {counts}{dead}; {self.seconds:.2f} s ({rate:,.0f}/s)"
+        blank = f"; {self.blank_lines} blank lines skipped" if self.blank_lines else ""
+        return f"screened {self.screened} payments: {counts}{dead}{blank}; {self.seconds:.2f} s ({rate:,.0f}/s)"
 
 
 def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes, str | None]]:

@@ -119,8 +119,10 @@ def produce(
         + (f" ({raw_count} as they were, not valid payment events)" if raw_count and not raw else ""),
         file=sys.stderr,
     )
+    for error in errors:
+        print(f"screener: not delivered: {error[:300]}", file=sys.stderr)
     if errors:
-        raise UsageError(f"{len(errors)} records were not delivered: {errors[0]}")
+        raise typer.Exit(1)
 
 
 @app.command("tail")

@@ -236,3 +236,12 @@ def test_an_intact_audit_trail_exits_0(monkeypatch, capsys):
     monkeypatch.setattr(streams.audit, "verify", lambda settings, serde: streams.audit.VerifyReport(3, {0: 3}, None))
     main(["audit", "verify"])
     assert "audit trail intact" in capsys.readouterr().out
+
+
+def test_blank_lines_are_counted_in_the_summary(tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    good = (SAMPLES / "payments.jsonl").read_text().splitlines()[0]
+    src.write_text(f"{good}\n\n   \n{good.replace('P-001', 'P-001B')}\n")
+    code, _, err = run(["screen", "--registry", str(REGISTRY), "--input", str(src)], capsys)
+    assert code == 0
+    assert "screened 2 payments" in err and "2 blank lines skipped" in err
