@@ -6,6 +6,8 @@ PaymentError with one precise message, and the caller dead-letters the input.
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -209,15 +211,34 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different: a repeated key is an evasion (one reader takes
+    the first, another the last), never resolved silently (SPEC 2.6)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        dupes = sorted(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
+        raise PaymentError(f"duplicate JSON key {', '.join(repr(k[:64]) for k in dupes[:5])}")
+    return obj
+
+
+def _json_object(data: bytes | str) -> Any:
+    """The JSON value of data, rejecting repeated keys, too deep nesting and over-long numbers."""
+    try:
+        return json.loads(data, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise PaymentError("not valid JSON: nested too deeply") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise PaymentError(f"not valid JSON: {exc}") from None
+    except ValueError as exc:  # int() of a number over sys.get_int_max_str_digits() digits
+        raise PaymentError(f"not valid JSON: {str(exc)[:120]}") from None
+
+
 def parse_payment(data: bytes | str | dict[str, Any]) -> Payment:
     """Validate a payment event from JSON text or a decoded mapping."""
+    value = data if isinstance(data, dict) else _json_object(data)
     try:
-        if isinstance(data, dict):
-            return Payment.model_validate(data)
-        return Payment.model_validate_json(data)
+        return Payment.model_validate(value)
     except ValidationError as exc:
-        if any(e["type"] == "json_invalid" for e in exc.errors()):
-            raise PaymentError(f"not valid JSON: {exc.errors()[0]['msg']}") from None
         if any(e["type"] == "model_type" and not e["loc"] for e in exc.errors()):
             raise PaymentError("a payment event must be a JSON object") from None
         raise PaymentError(_describe(exc)) from None

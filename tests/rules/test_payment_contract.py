@@ -62,3 +62,23 @@ def test_every_message_type_of_the_contract_is_accepted():
 def test_created_at_out_of_range_is_rejected_at_the_edge(created_at):
     with pytest.raises(PaymentError, match=r"created_at: .* is out of range"):
         parse_payment(payment(created_at=created_at))
+
+
+def test_duplicate_keys_are_rejected_not_resolved_either_way():
+    raw = (
+        b'{"payment_id": "DUP", "message_type": "MT103", "created_at": "2025-06-10T10:00:00Z",'
+        b' "creditor": {"name": "Korea Kwangson Banking Corp", "name": "Nordic Timber AS"}}'
+    )
+    with pytest.raises(PaymentError, match="duplicate JSON key 'name'"):
+        parse_payment(raw)
+
+
+def test_nesting_beyond_any_reader_is_rejected_with_a_precise_error():
+    with pytest.raises(PaymentError, match="nested too deeply"):
+        parse_payment(b"[" * 200_000 + b"]" * 200_000)
+
+
+def test_a_number_of_thousands_of_digits_is_rejected_with_a_precise_error():
+    raw = b'{"payment_id": "X", "message_type": "MT103", "created_at": "2025-06-10T10:00:00Z", "amount": ' + b"9" * 5000
+    with pytest.raises(PaymentError, match="not valid JSON: Exceeds the limit"):
+        parse_payment(raw + b"}")
