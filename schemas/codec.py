@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import io
 import json
 from collections.abc import Mapping
@@ -103,12 +104,49 @@ def from_avro(name: RecordName, datum: Mapping[str, Any]) -> dict[str, Any]:
     return record
 
 
+# Bounds of a dead-letter record (SPEC 2.6), well under a topic's 1 MB record limit whatever the
+# input: an error text that repeats a huge field, or an input too large to keep whole.
+MAX_ERROR_CHARS = 2_000
+MAX_ORIGINAL_BYTES = 65_536
+
+
+def bounded_error(error: str) -> str:
+    """An error text cut to MAX_ERROR_CHARS, saying how long it was."""
+    if len(error) <= MAX_ERROR_CHARS:
+        return error
+    return f"{error[:MAX_ERROR_CHARS]}... (error text cut, {len(error):,} characters)"
+
+
 def dead_letter_json(error: str, original: bytes | None, received_at: str, **source: Any) -> dict[str, Any]:
     """The JSON form of a dead-letter record: the original as text when it is UTF-8, else base64.
 
-    `source` names where the input came from: source_topic/partition/offset, or source_file/line.
+    Bounded: the error text to MAX_ERROR_CHARS; an original over MAX_ORIGINAL_BYTES is kept as its
+    first bytes, its size and its SHA-256. `source` names where the input came from:
+    source_topic/partition/offset, or source_file/line.
     """
-    return from_avro("DeadLetter", {"error": error, "original": original or b"", "received_at": received_at, **source})
+    raw = original or b""
+    kept = raw[:MAX_ORIGINAL_BYTES]
+    if len(kept) < len(raw):
+        # Cut on a UTF-8 character boundary, so that a text input stays text.
+        kept = kept.decode("utf-8", errors="ignore").encode("utf-8") if _is_utf8(raw) else kept
+    record = {
+        "error": bounded_error(error),
+        "original": kept,
+        "original_size": len(raw),
+        "original_sha256": hashlib.sha256(raw).hexdigest(),
+        "original_truncated": len(kept) < len(raw),
+        "received_at": received_at,
+        **source,
+    }
+    return from_avro("DeadLetter", record)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def encode_body(name: RecordName, record: Mapping[str, Any]) -> bytes:

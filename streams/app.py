@@ -34,6 +34,7 @@ from streams.processing import (
     RegistryProcessor,
     Source,
     apply_registry_change,
+    registry_key,
 )
 from streams.screen_loop import ScreenLoop
 from streams.serde import Serde
@@ -290,7 +291,7 @@ class Screener:
                 outcome = self.registry_changes.process(src, self.rules.version)
                 if not outcome.dead_letter:
                     table = self.registry_tables[src.topic]
-                    key = (src.key or b"").decode("utf-8", errors="replace")
+                    key = registry_key(self.settings, src.topic, src.key)
                     if src.value is None:
                         table.pop(key, None)
                     else:

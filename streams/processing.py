@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rules import PaymentError, Registry, RegistryError, RuleSet, parse_payment, screen
+from rules.bic import BicError, parse_bic
 from rules.engine import screening_error
 from rules.registry import parse_account, parse_institution
 from schemas.codec import CodecError, dead_letter_json
@@ -215,6 +216,21 @@ class NoticeProcessor(Processor):
         return Outcome(outs, remember=(key, notice["notice_id"], notice["section"]))
 
 
+def registry_key(settings: Settings, topic: str, key: bytes | None) -> str:
+    """The canonical key of a registry record: an institution's BIC in its 11-character form (a
+    BIC8 and its XXX form are one key, in the view, the table, the changelog and tombstones), an
+    account's id as it is. Raises RegistryError for a missing key or an invalid BIC."""
+    if not key:
+        raise RegistryError("a registry record needs a key (account_id or bic)")
+    text = key.decode("utf-8", errors="replace")
+    if topic == settings.topics.registry_institutions:
+        try:
+            return parse_bic(text).bic11
+        except BicError as exc:
+            raise RegistryError(f"key {text[:64]!r}: {exc}") from None
+    return text
+
+
 def apply_registry_change(
     registry: Registry, serde: Serde, settings: Settings, topic: str, key: bytes | None, value: bytes | None
 ) -> dict[str, Any]:
@@ -226,9 +242,7 @@ def apply_registry_change(
     if topic not in (t.registry_accounts, t.registry_institutions):
         raise RegistryError(f"not a registry topic: {topic}")
     is_account = topic == t.registry_accounts
-    if not key:
-        raise RegistryError("a registry record needs a key (account_id or bic)")
-    key_text = key.decode("utf-8", errors="replace")
+    key_text = registry_key(settings, topic, key)
     if value is None:
         if is_account:
             registry.delete_account(key_text)
@@ -242,9 +256,7 @@ def apply_registry_change(
         registry.put_account(account)
         return {"topic": topic, "key": key_text, "op": "upsert", "value": account.model_dump(mode="json")}
     record = parse_institution(serde.decode(topic, "RegistryInstitution", value))
-    from rules.bic import parse_bic
-
-    if parse_bic(key_text).bic11 != record.bic:
+    if key_text != record.bic:
         raise RegistryError(f"key {key_text!r} is not the record's bic {record.bic!r}")
     registry.put_institution(record)
     return {"topic": topic, "key": key_text, "op": "upsert", "value": record.model_dump(mode="json")}

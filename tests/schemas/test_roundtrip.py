@@ -1,5 +1,6 @@
 """Every record of SPEC 1 survives JSON -> Avro (single-object encoding) -> JSON unchanged."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -7,7 +8,15 @@ import pytest
 import yaml
 
 from rules import parse_payment
-from schemas.codec import RECORDS, CodecError, decode_single_object, encode_single_object, schema, sniff
+from schemas.codec import (
+    RECORDS,
+    CodecError,
+    dead_letter_json,
+    decode_single_object,
+    encode_single_object,
+    schema,
+    sniff,
+)
 from tests.conftest import SCREENED_AT, payment, registry
 
 SAMPLES = Path(__file__).resolve().parents[2] / "ops" / "samples"
@@ -93,6 +102,9 @@ def test_dead_letter_keeps_non_utf8_bytes_exactly():
     record = {
         "error": "bad",
         "original_base64": "/w==",
+        "original_size": 1,
+        "original_sha256": "a8100ae6aa1940d0b663bb31cd466142ebbdbd5187131b92d93818987832eb89",
+        "original_truncated": False,
         "source_topic": "payments",
         "source_partition": 0,
         "source_offset": 5,
@@ -108,3 +120,13 @@ def test_garbage_is_a_codec_error():
         decode_single_object(b"\xc3\x01" + b"\x00" * 8 + b"\x01")
     with pytest.raises(CodecError):
         encode_single_object("Decision", {"payment_id": "x"})
+
+
+def test_dead_letter_of_an_oversized_input_keeps_a_bounded_prefix_and_the_digest():
+    original = b'{"payment_id": "' + "é".encode() * 600_000 + b'"}'  # 1.2 MB
+    record = dead_letter_json("x" * 700_000, original, SCREENED_AT.isoformat(), source_topic="payments")
+    assert record["original_truncated"] and record["original_size"] == len(original)
+    assert record["original_sha256"] == hashlib.sha256(original).hexdigest()
+    assert original.startswith(record["original"].encode())  # still text, cut on a character boundary
+    assert record["error"].endswith("(error text cut, 700,000 characters)")
+    assert len(encode_single_object("DeadLetter", record)) < 100_000  # far under a topic's 1 MB

@@ -4,9 +4,10 @@ import json
 
 import pytest
 
+from rules import RegistryError
 from schemas.codec import decode_single_object
 from streams.audit import AuditChains, check_partition
-from streams.processing import NoticeProcessor, PaymentProcessor, RegistryProcessor, Source
+from streams.processing import NoticeProcessor, PaymentProcessor, RegistryProcessor, Source, apply_registry_change
 from streams.serde import Serde
 from streams.settings import Settings
 from streams.stores import Decided
@@ -160,3 +161,20 @@ def test_payment_whose_screening_raises_is_dead_lettered_and_the_next_is_decided
     assert dead["error"].startswith("screening failed: OverflowError: date value out of range")
     assert len(dead["error"]) < 400
     assert processor.process(src(json.dumps(payment(payment_id="AFTER")).encode(), 2)).decision == "pass"
+
+
+def test_registry_keys_are_canonical_bic11_so_a_bic8_tombstone_deletes_the_same_record(settings):
+    from streams.processing import registry_key
+
+    t = settings.topics
+    assert registry_key(settings, t.registry_institutions, b"kkbckppy") == "KKBCKPPYXXX"
+    assert registry_key(settings, t.registry_institutions, b"KKBCKPPYXXX") == "KKBCKPPYXXX"
+    assert registry_key(settings, t.registry_accounts, b"ACC-1") == "ACC-1"
+    with pytest.raises(RegistryError, match="key 'NOT A BIC'"):
+        registry_key(settings, t.registry_institutions, b"NOT A BIC")
+    serde = Serde(settings)
+    reg = registry([])
+    value = serde.encode(t.registry_institutions, "RegistryInstitution", {"bic": "KKBCKPPYXXX", "name": "KKBC"})
+    apply_registry_change(reg, serde, settings, t.registry_institutions, b"KKBCKPPYXXX", value)
+    change = apply_registry_change(reg, serde, settings, t.registry_institutions, b"KKBCKPPY", None)
+    assert change["key"] == "KKBCKPPYXXX" and reg.institution_by_bic("KKBCKPPY") is None
