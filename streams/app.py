@@ -152,6 +152,13 @@ class Screener:
             web_port=settings.web_port,
             web_bind=settings.web_host,
             web_host=settings.web_host,
+            # Faust's own pages would serve table contents (/table/...: registry records) and
+            # routing metadata without authentication: only /healthz, /readyz and /metrics are served.
+            web_router_enabled=False,
+            web_tables_enabled=False,
+            web_stats_enabled=False,
+            web_graph_enabled=False,
+            web_metrics_enabled=False,
             datadir=str(settings.data_dir),
             logging_config=logging_config,
         )
@@ -179,6 +186,7 @@ class Screener:
         self.screen_loop = ScreenLoop(self)
         self._define_agents()
         self._define_web()
+        self._serve_only_our_pages()
         self.app.on_partitions_revoked.connect(self._on_revoked)
         self.app.on_partitions_assigned.connect(self._on_assigned)
 
@@ -427,6 +435,13 @@ class Screener:
             await asyncio.sleep(0.2)
 
     # -- web: liveness, readiness, metrics ------------------------------------------------
+
+    def _serve_only_our_pages(self) -> None:
+        """Drop Faust's built-in pages: with its settings off, it still mounts a status index at "/".
+        The blueprint manager has no public remover, so its list is filtered before the server
+        starts; our pages are views, not blueprints, and stay."""
+        blueprints = self.app.web.blueprints
+        blueprints._enabled = [(prefix, bp) for prefix, bp in blueprints._enabled if not str(bp).startswith("faust.")]
 
     def _define_web(self) -> None:
         app = self.app

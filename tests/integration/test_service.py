@@ -8,9 +8,11 @@ import os
 import shutil
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
 import yaml
 
 from ops.kafka_commands import decoded_records, load_registry, produce_payments
@@ -68,6 +70,14 @@ def test_health_readiness_and_metrics(worker: Worker):
         text = resp.read().decode()
     assert 'screener_payments_screened_total{decision="block"}' in text
     assert "screener_screening_seconds_bucket" in text
+
+
+@pytest.mark.parametrize("path", ["/", "/table/registry-accounts/", "/table/registry-accounts/ACC-KP-001/", "/router/"])
+def test_no_other_page_is_served(worker: Worker, path: str):
+    # Faust's own pages would serve registry records and routing metadata without authentication.
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(f"http://127.0.0.1:{worker.web_port}{path}", timeout=2)
+    assert err.value.code == 404
 
 
 def kcat_env(tmp_path: Path) -> dict[str, str]:
