@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,22 @@ class Topics(BaseSettings):
     registry_institutions: str = "registry.institutions"
     # Internal: notices are decided by account, so requests are repartitioned by account_id.
     notice_requests: str = "screening.notice-requests"
+
+
+MASK = "**********"
+
+
+def mask_url_credentials(text: str) -> str:
+    """A URL (or a comma-separated list of them) with the user-info part masked."""
+    out: list[str] = []
+    for item in text.split(","):
+        parts = urlsplit(item.strip()) if "://" in item else None
+        if parts is not None and (parts.username or parts.password):
+            netloc = f"{MASK}@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+            out.append(urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)))
+        else:
+            out.append(item)
+    return ",".join(out)
 
 
 class Settings(BaseSettings):
@@ -135,9 +152,13 @@ class Settings(BaseSettings):
         )
 
     def masked(self) -> dict[str, Any]:
-        """The effective configuration with secrets masked, for `screener config`."""
+        """The effective configuration with secrets masked, for `screener config`: the secret
+        fields, and credentials written into a URL (https://user:password@host)."""
         data = self.model_dump(mode="json")
         for key in ("sasl_password", "ssl_key_password", "schema_registry_auth"):
             if data.get(key):
-                data[key] = "**********"
+                data[key] = MASK
+        for key, value in data.items():
+            if isinstance(value, str) and "@" in value:
+                data[key] = mask_url_credentials(value)
         return data

@@ -69,3 +69,10 @@ def test_settings_mask_secrets_and_pass_security_through():
     assert "s3cret" not in json.dumps(settings.masked())
     conf = settings.kafka_config()
     assert conf["sasl.password"] == "s3cret" and conf["security.protocol"] == "SASL_SSL"
+
+
+def test_credentials_written_into_a_url_are_masked():
+    settings = Settings(schema_registry_url="https://svc-user:Pa55word@127.0.0.1:8081/api")
+    shown = json.dumps(settings.masked())
+    assert "Pa55word" not in shown and "svc-user" not in shown
+    assert settings.masked()["schema_registry_url"] == "https://**********@127.0.0.1:8081/api"
