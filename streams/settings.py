@@ -6,6 +6,7 @@ commands are all built from a Settings.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -110,6 +111,9 @@ class Settings(BaseSettings):
         conf: dict[str, Any] = {
             "bootstrap.servers": self.bootstrap_servers,
             "security.protocol": self.security_protocol,
+            # librdkafka's own log lines go through Python logging (one JSON object each in the
+            # worker), not straight to stderr.
+            "logger": logging.getLogger("librdkafka"),
         }
         if self.sasl_mechanism:
             conf["sasl.mechanism"] = self.sasl_mechanism

@@ -1,6 +1,7 @@
 """Topic encodings: single-object Avro, Confluent wire format (mock registry), JSON for payments."""
 
 import json
+import logging
 
 import pytest
 
@@ -76,3 +77,11 @@ def test_credentials_written_into_a_url_are_masked():
     shown = json.dumps(settings.masked())
     assert "Pa55word" not in shown and "svc-user" not in shown
     assert settings.masked()["schema_registry_url"] == "https://**********@127.0.0.1:8081/api"
+
+
+def test_librdkafka_logs_go_through_python_logging(caplog):
+    from confluent_kafka import Producer
+
+    caplog.set_level(logging.INFO, logger="librdkafka")
+    Producer(Settings(bootstrap_servers="127.0.0.1:1").kafka_config()).poll(1.0)
+    assert any(r.name == "librdkafka" and "Connection refused" in r.getMessage() for r in caplog.records)
