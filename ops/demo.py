@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -16,8 +17,15 @@ from typing import Any
 from ops.broker import EmbeddedBroker, free_port
 
 
+def ensure_local_audit_key() -> None:
+    """Give this process, and the workers it starts, an audit key when none is configured: a
+    random one, for a run on the embedded broker whose trail lives as long as the broker."""
+    os.environ.setdefault("SCREENER_AUDIT_KEYS", json.dumps({"local": secrets.token_hex(32)}))
+
+
 def worker_env(bootstrap: str, web_port: int, data_dir: Path, **extra: str) -> dict[str, str]:
     """Environment for a worker process on the embedded broker (short group timeouts)."""
+    ensure_local_audit_key()
     env = dict(os.environ)
     env.update(
         {
@@ -75,6 +83,7 @@ def run_demo(payments: Path, registry_file: Path, timeout: float) -> int:
     ):
         say = lambda text: print(f"==> {text}", file=sys.stderr, flush=True)  # noqa: E731
         say(f"embedded broker on {broker.bootstrap}")
+        ensure_local_audit_key()
         settings = Settings(bootstrap_servers=broker.bootstrap)
         ensure_topics(settings)
         counts = load_registry(settings, registry_file)

@@ -80,9 +80,14 @@ def run(
     ownership: Annotated[Path | None, typer.Option("--ownership")] = None,
 ) -> None:
     """Run the screening worker (Faust) until SIGTERM."""
+    from streams.settings import AuditKeyError
     from streams.worker import run as run_worker
 
     settings = settings_for(bootstrap, web_port=web_port, rules_dir=rules_dir, sanctions=sanctions, ownership=ownership)
+    try:
+        settings.audit_keyring()  # no worker writes a trail anyone could forge
+    except AuditKeyError as exc:
+        raise UsageError(str(exc)) from None
     rules = _load_rules(settings.rules_dir, settings.sanctions, settings.ownership)
     try:
         run_worker(settings, rules)
@@ -182,13 +187,20 @@ def audit_verify(bootstrap: Bootstrap = None) -> None:
     """Read the audit topic and report the first broken link of any chain (exit 1 if one is found)."""
     from streams.audit import verify
     from streams.serde import Serde
+    from streams.settings import AuditKeyError
 
     settings = settings_for(bootstrap)
     try:
         report = verify(settings, Serde(settings))
+    except AuditKeyError as exc:
+        raise UsageError(f"cannot verify the audit trail: {exc}") from None
     except _kafka_errors() as exc:
         raise UsageError(f"cannot read the audit topic: {exc}") from None
     chains = ", ".join(f"{settings.topics.audit}/{p}: {n}" for p, n in sorted(report.chains.items()))
+    if report.records == 0:
+        # Nothing to verify is no proof of integrity: a broker that lost its data looks the same.
+        print(f"audit trail EMPTY: {settings.topics.audit} holds no record ({chains or 'no partition'})")
+        raise typer.Exit(1)
     if report.first_break is None:
         print(f"audit trail intact: {report.records} records in {len(report.chains)} chains ({chains})")
         return

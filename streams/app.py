@@ -23,7 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from rules import Registry, RegistryError, RuleSet
 from schemas.codec import CodecError
-from streams.audit import AuditChains
+from streams.audit import AuditChains, trusted_records
 from streams.kafka_io import produce
 from streams.logs import get_logger
 from streams.metrics import Metrics
@@ -335,17 +335,38 @@ class Screener:
         state = read_partitions(self.settings, [(topic, p) for p in partitions for topic in (t.audit, t.notices)])
         decided = notices = 0
         for partition in partitions:
-            # The chain is read whole: its last record is the tip to extend, its decision records
-            # are the decided store. An unreadable record stops here: extending a chain past it
-            # would hide the break.
-            chain = [self.serde.decode(t.audit, "AuditRecord", value) for _, _, value in state[(t.audit, partition)]]
-            if chain:
-                self.audit.start_at(partition, int(chain[-1]["sequence"]) + 1, str(chain[-1]["hash"]))
-            else:
+            # The chain is read whole and verified: its decision records up to the first broken
+            # link are the decided store; nothing past a break is trusted (a record someone wrote
+            # without the key must not decide a payment). The chain goes on from its last record,
+            # so the break stays visible to `screener audit verify`.
+            records = [(offset, value) for offset, _, value in state[(t.audit, partition)]]
+            trusted, broken = trusted_records(self.settings, self.serde, partition, records)
+            if broken is not None:
+                self.metrics.audit_breaks.labels(str(partition)).inc()
+                log.error(
+                    "audit chain does not verify: records from the break on are not trusted",
+                    partition=partition,
+                    offset=broken.offset,
+                    audit_id=broken.audit_id,
+                    problem=broken.problem,
+                )
+            tip = self._chain_tip(t.audit, records)
+            if tip is None:
                 self.audit.start_at(partition)
-            decided += self.decided.load(partition, chain)
+            else:
+                self.audit.start_at(partition, int(tip["sequence"]) + 1, str(tip["hash"]))
+            decided += self.decided.load(partition, trusted)
             notices += self.notices_sent.load(self.settings, self.serde, partition, state[(t.notices, partition)])
         return {"decided_loaded": decided, "notices_loaded": notices}
+
+    def _chain_tip(self, topic: str, records: list[tuple[int, bytes | None]]) -> dict[str, Any] | None:
+        """The chain's last readable record: the one the next record links to."""
+        for _, value in reversed(records):
+            try:
+                return self.serde.decode(topic, "AuditRecord", value)
+            except CodecError:
+                continue
+        return None
 
     def drop_partitions(self, partitions: list[int]) -> None:
         for partition in partitions:

@@ -1,7 +1,11 @@
-"""The audit trail (SPEC 2.5): append-only records, hash-chained per audit partition.
+"""The audit trail (SPEC 2.5): append-only records, hash-chained per audit partition, keyed.
 
-Each record carries its chain, sequence number, the previous record's hash and its own hash
-(sha256 over every other field), so a removed, reordered or altered record breaks the chain.
+Each record carries its chain, sequence number, the previous record's hash and its own hash, an
+HMAC-SHA256 over every other field under a key only the service holds (SCREENER_AUDIT_KEYS; the
+record names its key_id, so keys can be rotated). A removed, reordered or altered record breaks
+the chain, and a record written by anyone without the key, however well chained, does not verify.
+The trail is also an input (the decided store is rebuilt from it), so the worker verifies what it
+loads and trusts nothing past a break.
 One worker writes each chain (the owner of the matching payments partition, or, for the registry
 chain, of the registry topics). On every (re)assignment the writer reads the chain's tip from the
 topic itself, so a replay after a crash extends the chain instead of forking it.
@@ -10,6 +14,7 @@ topic itself, so a replay after a crash extends the chain instead of forking it.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -32,9 +37,10 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def record_hash(record: dict[str, Any]) -> str:
-    """sha256 over every field but `hash`, in canonical JSON."""
-    return digest(canonical({k: v for k, v in record.items() if k != "hash"}).encode())
+def record_hash(record: dict[str, Any], key: bytes) -> str:
+    """HMAC-SHA256 under key over every field but `hash`, in canonical JSON."""
+    body = canonical({k: v for k, v in record.items() if k != "hash"}).encode()
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
 @dataclass
@@ -51,6 +57,8 @@ class AuditChains:
     ) -> None:
         self._settings = settings
         self._serde = serde
+        # Raises AuditKeyError without a key: no trail is written that anyone could forge.
+        self._key_id, self._keys = settings.audit_keyring()
         self._tips: dict[int, Tip] = {}
         # Called with each record as it is appended: records must reach the topic in sequence
         # order, so nothing may run between extending the chain and producing the record.
@@ -106,13 +114,14 @@ class AuditChains:
             "sequence": tip.sequence,
             "prev_hash": tip.last_hash,
             "hash": "",
+            "key_id": self._key_id,
             "input_digest": input_digest,
             "rules_version": rules_version,
             "registry_version": registry_version,
             "recorded_at": recorded_at,
             "body": body_json if body_json is not None else canonical(body),
         }
-        record["hash"] = record_hash(record)
+        record["hash"] = record_hash(record, self._keys[self._key_id])
         value = self._serde.encode(self._settings.topics.audit, "AuditRecord", record)
         self._tips[partition] = Tip(tip.sequence + 1, record["hash"])
         if self._sink is not None:
@@ -176,27 +185,40 @@ def check_partition(
     settings: Settings, serde: Serde, partition: int, records: Iterable[tuple[int, bytes | None]]
 ) -> tuple[int, Break | None]:
     """Walk one chain in offset order: (records read, first broken link or None)."""
-    expected_seq, prev, count = 0, GENESIS, 0
+    trusted, broken = trusted_records(settings, serde, partition, records)
+    return len(trusted) + (broken is not None), broken
+
+
+def trusted_records(
+    settings: Settings, serde: Serde, partition: int, records: Iterable[tuple[int, bytes | None]]
+) -> tuple[list[dict[str, Any]], Break | None]:
+    """One chain's records in offset order up to its first broken link (decoded), and the break."""
+    _, keys = settings.audit_keyring()
+    trusted: list[dict[str, Any]] = []
+    expected_seq, prev = 0, GENESIS
     chain = f"{settings.topics.audit}/{partition}"
     for offset, value in records:
-        count += 1
         try:
             rec = serde.decode(settings.topics.audit, "AuditRecord", value)
         except CodecError as exc:
-            return count, Break(partition, offset, "?", f"unreadable record: {exc}")
+            return trusted, Break(partition, offset, "?", f"unreadable record: {exc}")
         problem = None
-        if rec["chain"] != chain:
+        key = keys.get(rec.get("key_id") or "")
+        if key is None:
+            problem = f"record keyed with {rec.get('key_id')!r}, a key this service does not hold (forged, or removed)"
+        elif rec["chain"] != chain:
             problem = f"record of chain {rec['chain']} in partition {partition}"
         elif rec["sequence"] != expected_seq:
             problem = f"sequence {rec['sequence']}, expected {expected_seq} (a record is missing or repeated)"
         elif rec["prev_hash"] != prev:
             problem = "prev_hash does not match the previous record's hash"
-        elif record_hash(rec) != rec["hash"]:
-            problem = "hash does not match the record's content (altered)"
+        elif not hmac.compare_digest(record_hash(rec, key), rec["hash"]):
+            problem = "hash does not match the record's content under its key (altered or forged)"
         if problem:
-            return count, Break(partition, offset, rec["audit_id"], problem)
+            return trusted, Break(partition, offset, rec["audit_id"], problem)
+        trusted.append(rec)
         expected_seq, prev = expected_seq + 1, rec["hash"]
-    return count, None
+    return trusted, None
 
 
 def verify(settings: Settings, serde: Serde) -> VerifyReport:

@@ -23,6 +23,12 @@ class Metrics:
             "screener_dead_letters_total", "Records sent to the dead-letter topic", ["source_topic"], registry=r
         )
         self.notices = Counter("screener_notices_total", "Notices emitted to account holders", ["section"], registry=r)
+        self.audit_breaks = Counter(
+            "screener_audit_chain_breaks_total",
+            "Audit chains that did not verify when loaded (records past the break are not trusted)",
+            ["partition"],
+            registry=r,
+        )
         self.registry_changes = Counter(
             "screener_registry_changes_total", "Registry records applied", ["topic"], registry=r
         )

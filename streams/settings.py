@@ -34,6 +34,12 @@ class Topics(BaseSettings):
 
 
 MASK = "**********"
+# An HMAC-SHA256 key shorter than this is guessable (RFC 2104: at least the hash's output length).
+MIN_AUDIT_KEY_BYTES = 32
+
+
+class AuditKeyError(ValueError):
+    """The audit trail's keys are missing or inconsistent; the message says what to set."""
 
 
 def mask_url_credentials(text: str) -> str:
@@ -70,6 +76,11 @@ class Settings(BaseSettings):
     partitions: int = Field(default=4, ge=1)
     replication_factor: int = Field(default=1, ge=1)
     audit_retention_ms: int = Field(default=FIVE_YEARS_MS, ge=FIVE_YEARS_MS)
+    # Keys of the audit trail's HMAC (SPEC 2.5: the trail is authenticated, not only chained):
+    # key id -> secret, as JSON in SCREENER_AUDIT_KEYS. New records use audit_key_id (or the only
+    # key); older ids stay for verifying records written before a rotation (README, "Audit keys").
+    audit_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    audit_key_id: str | None = None
     schema_registry_url: str | None = None
     schema_registry_auth: SecretStr | None = None  # "user:password"
     # Faust's exactly_once does not start on the embedded broker (ARCHITECTURE.md); the service
@@ -154,6 +165,27 @@ class Settings(BaseSettings):
             ssl_context=context,
             mechanism=mechanism,
         )
+
+    def audit_keyring(self) -> tuple[str, dict[str, bytes]]:
+        """(the key id new audit records are written with, every key by id).
+
+        Raises AuditKeyError when no key is configured or the active id names none.
+        """
+        keys = {k: v.get_secret_value().encode() for k, v in self.audit_keys.items()}
+        if not keys:
+            raise AuditKeyError(
+                "no audit key: set SCREENER_AUDIT_KEYS to a JSON object of key id -> secret "
+                '(e.g. {"2026-11": "<32+ random bytes, hex>"}) and SCREENER_AUDIT_KEY_ID to the id in use'
+            )
+        active = self.audit_key_id or (next(iter(keys)) if len(keys) == 1 else None)
+        if active is None or active not in keys:
+            raise AuditKeyError(
+                f"SCREENER_AUDIT_KEY_ID {self.audit_key_id!r} names none of the keys in SCREENER_AUDIT_KEYS "
+                f"({', '.join(sorted(keys))})"
+            )
+        if len(keys[active]) < MIN_AUDIT_KEY_BYTES:
+            raise AuditKeyError(f"audit key {active!r} is shorter than {MIN_AUDIT_KEY_BYTES} bytes")
+        return active, keys
 
     def masked(self) -> dict[str, Any]:
         """The effective configuration with secrets masked, for `screener config`: the secret

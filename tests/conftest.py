@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +14,10 @@ import pytest
 from rules import Decision, Registry, RuleSet, load_rules, parse_payment, registry_from_mapping, screen
 
 SCREENED_AT = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+# The audit trail is keyed (streams/audit.py): every Settings of this test run, and every worker
+# it starts (their environment is this one's), share one key made for the run.
+os.environ.setdefault("SCREENER_AUDIT_KEYS", json.dumps({"test": secrets.token_hex(32)}))
 
 
 @pytest.fixture(scope="session")

@@ -199,7 +199,7 @@ def _kafka_parts(
     partitions: int,
 ) -> dict[str, Any]:
     from ops.broker import EmbeddedBroker, free_port
-    from ops.demo import start_worker, stop_worker, wait_ready, worker_env
+    from ops.demo import ensure_local_audit_key, start_worker, stop_worker, wait_ready, worker_env
     from ops.kafka_commands import load_registry
     from streams.serde import Serde
     from streams.settings import Settings
@@ -208,6 +208,7 @@ def _kafka_parts(
     out: dict[str, Any] = {}
     with EmbeddedBroker(log_path=work / "broker.log") as broker:
         say(f"==> embedded broker on {broker.bootstrap}")
+        ensure_local_audit_key()
         settings = Settings(bootstrap_servers=broker.bootstrap, partitions=partitions)
         out["partitions"] = settings.partitions
         n = settings.partitions

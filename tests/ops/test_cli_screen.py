@@ -245,3 +245,21 @@ def test_blank_lines_are_counted_in_the_summary(tmp_path, capsys):
     code, _, err = run(["screen", "--registry", str(REGISTRY), "--input", str(src)], capsys)
     assert code == 0
     assert "screened 2 payments" in err and "2 blank lines skipped" in err
+
+
+def test_an_empty_audit_trail_is_not_reported_intact(monkeypatch, capsys):
+    import streams.audit
+
+    monkeypatch.setattr(streams.audit, "verify", lambda settings, serde: streams.audit.VerifyReport(0, {0: 0}, None))
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", "verify"])
+    assert exc.value.code == 1
+    assert "audit trail EMPTY" in capsys.readouterr().out
+
+
+def test_the_worker_does_not_start_without_an_audit_key(monkeypatch, capsys):
+    monkeypatch.delenv("SCREENER_AUDIT_KEYS")
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "-b", "127.0.0.1:1"])
+    assert exc.value.code == 2
+    assert "no audit key: set SCREENER_AUDIT_KEYS" in capsys.readouterr().err

@@ -89,6 +89,7 @@ def test_decision_alert_notice_audit_roundtrip(decide):
         "sequence": 7,
         "prev_hash": "0" * 64,
         "hash": "f" * 64,
+        "key_id": "2026-11",
         "input_digest": "d" * 64,
         "rules_version": "r",
         "registry_version": "g",

@@ -1,5 +1,6 @@
 """The agents' work on one record, without a broker."""
 
+import hashlib
 import json
 
 import pytest
@@ -178,3 +179,85 @@ def test_registry_keys_are_canonical_bic11_so_a_bic8_tombstone_deletes_the_same_
     apply_registry_change(reg, serde, settings, t.registry_institutions, b"KKBCKPPYXXX", value)
     change = apply_registry_change(reg, serde, settings, t.registry_institutions, b"KKBCKPPY", None)
     assert change["key"] == "KKBCKPPYXXX" and reg.institution_by_bic("KKBCKPPY") is None
+
+
+def _forged(settings, serde, record: dict, key: bytes = b"x" * 32) -> bytes:
+    """A record someone without the service's key wrote: well chained, keyed with their own key."""
+    from streams.audit import record_hash
+
+    record = dict(record, hash="")
+    record["hash"] = record_hash(record, key)
+    return serde.encode(settings.topics.audit, "AuditRecord", record)
+
+
+def test_a_forged_decision_on_the_trail_is_not_trusted_and_the_payment_is_screened(settings, processor):
+    from streams.audit import trusted_records
+
+    serde = Serde(settings)
+    processor.audit.start_at(0)
+    values = [
+        o.value
+        for i in range(2)
+        for o in processor.process(src(json.dumps(payment(payment_id=f"OK{i}")).encode(), i)).outputs
+        if o.topic == "screening.audit"
+    ]
+    _, last = decode_single_object(values[-1])
+    sanctioned = json.dumps(payment(payment_id="FORGED", intermediary_agents=[{"bic": "KKBCKPPY"}])).encode()
+    forged = {
+        **last,
+        "audit_id": "screening.audit/0:2",
+        "sequence": 2,
+        "prev_hash": last["hash"],
+        "subject_id": "FORGED",
+        "input_digest": hashlib.sha256(sanctioned).hexdigest(),
+        "body": json.dumps({"payment_id": "FORGED", "decision": "pass", "hits": []}),
+    }
+    records = list(enumerate([*values, _forged(settings, serde, forged)]))
+    trusted, broken = trusted_records(settings, serde, 0, records)
+    assert [r["subject_id"] for r in trusted] == ["OK0", "OK1"]
+    assert broken.offset == 2 and "altered or forged" in broken.problem
+    decided = Decided()
+    decided.load(0, trusted)
+    fresh = PaymentProcessor(settings, serde, processor.audit, processor.rules, registry(), decided)
+    outcome = fresh.process(src(sanctioned, 3))
+    assert outcome.decision == "block" and not outcome.replayed
+
+
+def test_records_under_a_rotated_key_verify_while_the_old_key_is_kept(monkeypatch):
+    monkeypatch.delenv("SCREENER_AUDIT_KEYS")  # the keys are these Settings' own
+    old = Settings(partitions=2, audit_keys={"2025": "a" * 64})
+    new = Settings(partitions=2, audit_keys={"2025": "a" * 64, "2026": "b" * 64}, audit_key_id="2026")
+    serde = Serde(old)
+    values = []
+    for s in (old, new):
+        chains = AuditChains(s, serde)
+        if values:
+            _, last = decode_single_object(values[-1])
+            chains.start_at(0, last["sequence"] + 1, last["hash"])
+        else:
+            chains.start_at(0)
+        values.append(
+            chains.append(
+                0,
+                kind="registry",
+                subject_id="r",
+                input_digest="d",
+                rules_version="r",
+                registry_version="g",
+                recorded_at="t",
+                body={},
+            )[1]
+        )
+    assert check_partition(new, serde, 0, enumerate(values)) == (2, None)
+    dropped = Settings(partitions=2, audit_keys={"2026": "b" * 64})
+    assert "a key this service does not hold" in check_partition(dropped, serde, 0, enumerate(values))[1].problem
+
+
+def test_no_trail_is_written_without_a_key(monkeypatch):
+    from streams.settings import AuditKeyError
+
+    monkeypatch.delenv("SCREENER_AUDIT_KEYS")
+    with pytest.raises(AuditKeyError, match="SCREENER_AUDIT_KEYS"):
+        AuditChains(Settings(audit_keys={}), Serde(Settings()))
+    with pytest.raises(AuditKeyError, match="shorter than 32 bytes"):
+        Settings(audit_keys={"k": "short"}).audit_keyring()
