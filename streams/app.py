@@ -284,7 +284,8 @@ class Screener:
         self.audit.forget(self.registry_chain)
 
     def ready(self) -> bool:
-        return self.state.registry_ready.is_set() and bool(self.screen_loop.assigned)
+        loop = self.screen_loop
+        return self.state.registry_ready.is_set() and bool(loop.assigned) and loop.broker_up
 
     # -- agents -----------------------------------------------------------------------------
 
@@ -477,6 +478,7 @@ class Screener:
             body = {
                 "ready": ready,
                 "registry_loaded": self.state.registry_ready.is_set(),
+                "broker_reachable": self.screen_loop.broker_up,
                 "registry_version": self.registry.version,
                 "rules_version": self.rules.version,
             }

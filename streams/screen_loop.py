@@ -20,11 +20,12 @@ Guarantees (README, "Delivery guarantees"):
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from streams.logs import get_logger
 from streams.processing import Source
@@ -52,6 +53,9 @@ class ScreenLoop:
         self.topics = (self.settings.topics.payments, self.settings.topics.notice_requests)
         self.consumer: Consumer | None = None
         self.assigned: set[int] = set()
+        # Whether librdkafka reaches a broker, from its statistics every second and its errors:
+        # readiness drops as soon as the broker is lost.
+        self.broker_up = True
         self.closed = asyncio.Event()
         self._in_flight: deque[tuple[asyncio.Future[None], dict[tuple[str, int], int]]] = deque()
         self._to_commit: dict[tuple[str, int], int] = {}
@@ -75,7 +79,27 @@ class ScreenLoop:
             # Records are fetched in the background while a batch is screened.
             "fetch.wait.max.ms": 5,
             "queued.min.messages": max(10_000, s.batch_size * 4),
+            "statistics.interval.ms": 1000,
+            "stats_cb": self._on_stats,
+            "error_cb": self._on_error,
         }
+
+    def _on_stats(self, stats_json: str) -> None:
+        """librdkafka's statistics: the loop has a broker if any of the cluster's is UP."""
+        try:
+            brokers = json.loads(stats_json).get("brokers", {}).values()
+        except (ValueError, AttributeError):
+            return
+        up = any(b.get("state") == "UP" for b in brokers if b.get("nodeid", -1) >= 0)
+        if up != self.broker_up:
+            log.warning("broker reachable again" if up else "broker lost")
+        self.broker_up = up
+
+    def _on_error(self, err: KafkaError) -> None:
+        if err.code() == KafkaError._ALL_BROKERS_DOWN:
+            if self.broker_up:
+                log.warning("broker lost", error=str(err))
+            self.broker_up = False
 
     # -- the loop ---------------------------------------------------------------------------
 

@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import faust
+from confluent_kafka import KafkaException
 
 from rules import RuleSet
 from streams.app import Screener
@@ -22,6 +28,14 @@ from streams.topics import ensure_topics
 
 log = get_logger("screener.worker")
 DRAIN_SECONDS = 7.0
+# However the broker or Faust behaves (a broker gone leaves its shutdown waiting on commits and
+# group leaves), the process ends this long after SIGTERM: what was not committed is screened
+# again after the restart (at-least-once), so ending is always safe.
+SHUTDOWN_DEADLINE_S = 9.0
+# A broker not there at start is waited for, backing off up to this long between tries, for at
+# most STARTUP_WAIT_S.
+STARTUP_BACKOFF_MAX_S = 10.0
+STARTUP_WAIT_S = 120.0
 
 
 class ScreenerWorker(faust.Worker):
@@ -33,6 +47,9 @@ class ScreenerWorker(faust.Worker):
     def _on_sigterm(self) -> None:
         self.screener.state.draining = True
         log.info("SIGTERM received: finishing the batches in hand")
+        deadline = threading.Timer(SHUTDOWN_DEADLINE_S, _end_now)
+        deadline.daemon = True
+        deadline.start()
 
         async def drain() -> None:
             try:
@@ -44,6 +61,32 @@ class ScreenerWorker(faust.Worker):
         self._drain_task = asyncio.ensure_future(drain())
 
 
+def _end_now() -> None:
+    """The shutdown deadline passed: end the process (nothing is lost, see SHUTDOWN_DEADLINE_S)."""
+    log.warning("shutdown deadline reached: exiting now; uncommitted payments are screened after restart")
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def wait_for_broker(settings: Settings, sleep: Callable[[float], None] = time.sleep) -> list[str]:
+    """Create the topics, retrying with a bounded backoff while the broker is not there.
+
+    Returns the topics created. Raises the last error after STARTUP_WAIT_S.
+    """
+    started = time.monotonic()
+    delay = 0.5
+    while True:
+        try:
+            return ensure_topics(settings)
+        except KafkaException as exc:
+            waited = time.monotonic() - started
+            if waited + delay > STARTUP_WAIT_S:
+                raise
+            log.warning("broker not reachable yet; retrying", error=str(exc)[:200], retry_in_s=delay)
+            sleep(delay)
+            delay = min(delay * 2, STARTUP_BACKOFF_MAX_S)
+
+
 def build(settings: Settings, rules: RuleSet) -> Screener:
     logging_config = configure(settings.log_level)
     return Screener(settings, rules, logging_config=logging_config)
@@ -51,7 +94,7 @@ def build(settings: Settings, rules: RuleSet) -> Screener:
 
 def run(settings: Settings, rules: RuleSet) -> Any:
     """Create the topics, then run the worker until it is stopped (never returns)."""
-    created = ensure_topics(settings)
+    created = wait_for_broker(settings)
     screener = build(settings, rules)
     # The rules' name indexes are hundreds of thousands of long-lived objects; a full collection
     # walking them stalled screening for 300-600 ms at a time (README, "Performance"). Frozen,

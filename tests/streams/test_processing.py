@@ -261,3 +261,38 @@ def test_no_trail_is_written_without_a_key(monkeypatch):
         AuditChains(Settings(audit_keys={}), Serde(Settings()))
     with pytest.raises(AuditKeyError, match="shorter than 32 bytes"):
         Settings(audit_keys={"k": "short"}).audit_keyring()
+
+
+def test_the_worker_waits_for_a_missing_broker_with_a_bounded_backoff(monkeypatch):
+    from confluent_kafka import KafkaError, KafkaException
+
+    import streams.worker
+
+    calls = []
+
+    def ensure(settings):
+        calls.append(1)
+        if len(calls) < 4:
+            raise KafkaException(KafkaError(KafkaError._TRANSPORT))
+        return ["payments"]
+
+    monkeypatch.setattr(streams.worker, "ensure_topics", ensure)
+    slept: list[float] = []
+    assert streams.worker.wait_for_broker(Settings(), sleep=slept.append) == ["payments"]
+    assert slept == [0.5, 1.0, 2.0]
+
+
+def test_the_worker_gives_up_on_a_broker_that_never_comes(monkeypatch):
+    from confluent_kafka import KafkaError, KafkaException
+
+    import streams.worker
+
+    def never(settings):
+        raise KafkaException(KafkaError(KafkaError._TRANSPORT))
+
+    monkeypatch.setattr(streams.worker, "ensure_topics", never)
+    monkeypatch.setattr(streams.worker, "STARTUP_WAIT_S", 3.0)
+    slept: list[float] = []
+    with pytest.raises(KafkaException):
+        streams.worker.wait_for_broker(Settings(), sleep=slept.append)
+    assert slept == [0.5, 1.0, 2.0]  # the next wait (4 s) would pass the 3 s bound
