@@ -182,31 +182,73 @@ def registry_load(
     )
 
 
-@audit_app.command("verify")
-def audit_verify(bootstrap: Bootstrap = None) -> None:
-    """Read the audit topic and report the first broken link of any chain (exit 1 if one is found)."""
+CheckpointsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoints",
+        help="Signed checkpoints file (from `audit checkpoint`): detects truncation and rewriting, "
+        "and vouches for a chain whose oldest records are archived.",
+    ),
+]
+
+
+def _verified(settings: Any, checkpoints: Path | None) -> Any:
+    """The verification report, turning key, checkpoint and broker problems into one line."""
     from streams.audit import verify
+    from streams.checkpoints import CheckpointError, load
     from streams.serde import Serde
     from streams.settings import AuditKeyError
 
-    settings = settings_for(bootstrap)
     try:
-        report = verify(settings, Serde(settings))
-    except AuditKeyError as exc:
+        anchors = load(checkpoints, settings) if checkpoints is not None and checkpoints.exists() else None
+        return verify(settings, Serde(settings), anchors)
+    except (AuditKeyError, CheckpointError) as exc:
         raise UsageError(f"cannot verify the audit trail: {exc}") from None
     except _kafka_errors() as exc:
         raise UsageError(f"cannot read the audit topic: {exc}") from None
+
+
+def _report_or_exit(settings: Any, report: Any) -> None:
     chains = ", ".join(f"{settings.topics.audit}/{p}: {n}" for p, n in sorted(report.chains.items()))
+    if report.first_break is not None:
+        b = report.first_break
+        where = f"offset {b.offset}" if b.offset >= 0 else "its end"
+        print(f"audit trail BROKEN at {settings.topics.audit}/{b.partition} {where} ({b.audit_id}): {b.problem}")
+        raise typer.Exit(1)
     if report.records == 0:
         # Nothing to verify is no proof of integrity: a broker that lost its data looks the same.
         print(f"audit trail EMPTY: {settings.topics.audit} holds no record ({chains or 'no partition'})")
         raise typer.Exit(1)
-    if report.first_break is None:
-        print(f"audit trail intact: {report.records} records in {len(report.chains)} chains ({chains})")
-        return
-    b = report.first_break
-    print(f"audit trail BROKEN at {settings.topics.audit}/{b.partition} offset {b.offset} ({b.audit_id}): {b.problem}")
-    raise typer.Exit(1)
+    print(f"audit trail intact: {report.records} records in {len(report.chains)} chains ({chains})")
+
+
+@audit_app.command("verify")
+def audit_verify(bootstrap: Bootstrap = None, checkpoints: CheckpointsOpt = None) -> None:
+    """Walk every chain and report the first broken link (exit 1 on any break, or an empty trail)."""
+    settings = settings_for(bootstrap)
+    _report_or_exit(settings, _verified(settings, checkpoints))
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    out: Annotated[Path, typer.Option("--out", help="Checkpoints file to add to (keep it outside Kafka).")],
+    bootstrap: Bootstrap = None,
+) -> None:
+    """Verify the trail, then add a signed checkpoint of every chain's last record to a file."""
+    from datetime import UTC, datetime
+
+    from streams.checkpoints import Checkpoint, append, sign
+
+    settings = settings_for(bootstrap)
+    report = _verified(settings, out)
+    _report_or_exit(settings, report)
+    now = datetime.now(UTC).isoformat()
+    taken = [
+        sign(Checkpoint(f"{settings.topics.audit}/{p}", seq, digest, now, ""), settings)
+        for p, (seq, digest) in sorted(report.tips.items())
+    ]
+    append(out, taken)
+    print(f"{len(taken)} checkpoints added to {out}", file=sys.stderr)
 
 
 @app.command()

@@ -24,6 +24,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from rules import Registry, RegistryError, RuleSet
 from schemas.codec import CodecError
 from streams.audit import AuditChains, trusted_records
+from streams.checkpoints import Checkpoint, CheckpointError
+from streams.checkpoints import load as load_checkpoints
 from streams.kafka_io import produce
 from streams.logs import get_logger
 from streams.metrics import Metrics
@@ -335,13 +337,15 @@ class Screener:
         t = self.settings.topics
         state = read_partitions(self.settings, [(topic, p) for p in partitions for topic in (t.audit, t.notices)])
         decided = notices = 0
+        anchors = self._checkpoints()
         for partition in partitions:
             # The chain is read whole and verified: its decision records up to the first broken
             # link are the decided store; nothing past a break is trusted (a record someone wrote
             # without the key must not decide a payment). The chain goes on from its last record,
             # so the break stays visible to `screener audit verify`.
             records = [(offset, value) for offset, _, value in state[(t.audit, partition)]]
-            trusted, broken = trusted_records(self.settings, self.serde, partition, records)
+            chain_anchors = anchors.get(f"{t.audit}/{partition}", [])
+            trusted, broken = trusted_records(self.settings, self.serde, partition, records, chain_anchors)
             if broken is not None:
                 self.metrics.audit_breaks.labels(str(partition)).inc()
                 log.error(
@@ -359,6 +363,17 @@ class Screener:
             decided += self.decided.load(partition, trusted)
             notices += self.notices_sent.load(self.settings, self.serde, partition, state[(t.notices, partition)])
         return {"decided_loaded": decided, "notices_loaded": notices}
+
+    def _checkpoints(self) -> dict[str, list[Checkpoint]]:
+        """The configured signed checkpoints, or none (a bad file is reported, not trusted)."""
+        path = self.settings.audit_checkpoints
+        if path is None or not path.exists():
+            return {}
+        try:
+            return load_checkpoints(path, self.settings)
+        except CheckpointError as exc:
+            log.error("audit checkpoints not used", error=str(exc))
+            return {}
 
     def _chain_tip(self, topic: str, records: list[tuple[int, bytes | None]]) -> dict[str, Any] | None:
         """The chain's last readable record: the one the next record links to."""

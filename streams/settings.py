@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     # key); older ids stay for verifying records written before a rotation (README, "Audit keys").
     audit_keys: dict[str, SecretStr] = Field(default_factory=dict)
     audit_key_id: str | None = None
+    # Signed checkpoints (`screener audit checkpoint`), kept outside Kafka: a worker loading a chain
+    # shorter than a checkpoint reports a truncated chain or a broker that lost its data.
+    audit_checkpoints: Path | None = None
     schema_registry_url: str | None = None
     schema_registry_auth: SecretStr | None = None  # "user:password"
     # Faust's exactly_once does not start on the embedded broker (ARCHITECTURE.md); the service

@@ -223,7 +223,7 @@ def test_a_broken_audit_trail_exits_1(monkeypatch, capsys):
     import streams.audit
 
     broken = streams.audit.VerifyReport(3, {0: 3}, streams.audit.Break(0, 2, "aud-x", "hash does not chain"))
-    monkeypatch.setattr(streams.audit, "verify", lambda settings, serde: broken)
+    monkeypatch.setattr(streams.audit, "verify", lambda settings, serde, checkpoints=None: broken)
     with pytest.raises(SystemExit) as exc:
         main(["audit", "verify"])
     assert exc.value.code == 1
@@ -233,7 +233,9 @@ def test_a_broken_audit_trail_exits_1(monkeypatch, capsys):
 def test_an_intact_audit_trail_exits_0(monkeypatch, capsys):
     import streams.audit
 
-    monkeypatch.setattr(streams.audit, "verify", lambda settings, serde: streams.audit.VerifyReport(3, {0: 3}, None))
+    monkeypatch.setattr(
+        streams.audit, "verify", lambda settings, serde, checkpoints=None: streams.audit.VerifyReport(3, {0: 3}, None)
+    )
     main(["audit", "verify"])
     assert "audit trail intact" in capsys.readouterr().out
 
@@ -250,7 +252,9 @@ def test_blank_lines_are_counted_in_the_summary(tmp_path, capsys):
 def test_an_empty_audit_trail_is_not_reported_intact(monkeypatch, capsys):
     import streams.audit
 
-    monkeypatch.setattr(streams.audit, "verify", lambda settings, serde: streams.audit.VerifyReport(0, {0: 0}, None))
+    monkeypatch.setattr(
+        streams.audit, "verify", lambda settings, serde, checkpoints=None: streams.audit.VerifyReport(0, {0: 0}, None)
+    )
     with pytest.raises(SystemExit) as exc:
         main(["audit", "verify"])
     assert exc.value.code == 1
