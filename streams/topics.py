@@ -64,6 +64,8 @@ def ensure_topics(settings: Settings, timeout: float = 15.0) -> list[str]:
     """Create missing topics; check that existing ones have the partitions the design needs."""
     admin = AdminClient(settings.kafka_config())
     existing = admin.list_topics(timeout=timeout).topics
+    if settings.topics.audit not in existing:
+        _refuse_if_data_lost(settings)
     created: list[str] = []
     new = [
         NewTopic(s.name, s.partitions, settings.replication_factor, config=s.config)
@@ -86,6 +88,28 @@ def ensure_topics(settings: Settings, timeout: float = 15.0) -> list[str]:
         if len(meta.partitions) != spec.partitions:
             raise TopicError(
                 f"topic {spec.name} has {len(meta.partitions)} partitions, the screener needs {spec.partitions} "
-                f"(SCREENER_PARTITIONS={settings.partitions})"
+                f"(SCREENER_PARTITIONS={settings.partitions}); a topic the screener did not create, e.g. one a "
+                "broker that lost its data re-created on a first write with its own defaults"
             )
     return created
+
+
+def _refuse_if_data_lost(settings: Settings) -> None:
+    """The audit topic is missing: a new deployment, or a broker that lost its data. Signed
+    checkpoints of chains that held records tell the second apart; then nothing is created over it."""
+    from streams.checkpoints import CheckpointError, load
+
+    path = settings.audit_checkpoints
+    if path is None or not path.exists():
+        return
+    try:
+        anchors = load(path, settings)
+    except CheckpointError:
+        return  # reported where the checkpoints are used
+    held = {chain: cps[-1].sequence + 1 for chain, cps in anchors.items() if cps}
+    if held:
+        chains = ", ".join(f"{chain} ({n} records)" for chain, n in sorted(held.items()))
+        raise TopicError(
+            f"the broker lost its data: {settings.topics.audit} is missing, but the checkpoints in {path} record "
+            f"chains {chains}; restore the broker's data (nothing is created over it)"
+        )

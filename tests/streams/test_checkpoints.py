@@ -79,3 +79,14 @@ def test_checkpoint_file_round_trips_and_a_forged_one_is_refused(settings, chain
     path.write_text(path.read_text() + json.dumps(forged) + "\n")
     with pytest.raises(CheckpointError, match=r":3: checkpoint of screening\.audit/0 does not verify"):
         load(path, settings)
+
+
+def test_a_missing_audit_topic_with_checkpointed_chains_is_a_broker_that_lost_its_data(settings, chain, tmp_path):
+    from streams.topics import TopicError, _refuse_if_data_lost
+
+    path = tmp_path / "checkpoints.jsonl"
+    lost = Settings(partitions=2, audit_checkpoints=path)
+    _refuse_if_data_lost(lost)  # no checkpoints yet: a new deployment, topics are created
+    append(path, [_checkpoint(settings, chain[9][1])])
+    with pytest.raises(TopicError, match=r"the broker lost its data: screening\.audit is missing.*\(10 records\)"):
+        _refuse_if_data_lost(lost)
