@@ -216,6 +216,11 @@ class NoticeProcessor(Processor):
         return Outcome(outs, remember=(key, notice["notice_id"], notice["section"]))
 
 
+# A registry record is kept in a table whose changelog holds it base64-encoded (4/3 larger): this
+# bound keeps that copy, and the dead-letter of a larger one, under a topic's 1 MB record limit.
+MAX_REGISTRY_RECORD_BYTES = 512 * 1024
+
+
 def registry_key(settings: Settings, topic: str, key: bytes | None) -> str:
     """The canonical key of a registry record: an institution's BIC in its 11-character form (a
     BIC8 and its XXX form are one key, in the view, the table, the changelog and tombstones), an
@@ -272,6 +277,11 @@ class RegistryProcessor(Processor):
 
     def process(self, src: Source, rules_version: str) -> Outcome:
         try:
+            if src.value is not None and len(src.value) > MAX_REGISTRY_RECORD_BYTES:
+                raise RegistryError(
+                    f"registry record of {len(src.value):,} bytes, limit {MAX_REGISTRY_RECORD_BYTES:,}: not applied "
+                    "(its table and changelog copy would exceed the topic's record size)"
+                )
             change = apply_registry_change(self.registry, self.serde, self.settings, src.topic, src.key, src.value)
         except (CodecError, RegistryError, ValueError) as exc:
             return Outcome(

@@ -296,3 +296,16 @@ def test_the_worker_gives_up_on_a_broker_that_never_comes(monkeypatch):
     with pytest.raises(KafkaException):
         streams.worker.wait_for_broker(Settings(), sleep=slept.append)
     assert slept == [0.5, 1.0, 2.0]  # the next wait (4 s) would pass the 3 s bound
+
+
+def test_an_oversized_registry_record_is_dead_lettered_not_applied(settings, chains):
+    serde = Serde(settings)
+    reg = registry([])
+    proc = RegistryProcessor(settings, serde, chains, reg, chain=2)
+    big = account("ACC-BIG", nested_institutions=[{"name": "N" * 500, "country": "DE"}] * 1200)
+    value = serde.encode("registry.accounts", "Account", big)
+    assert len(value) > 512 * 1024
+    outcome = proc.process(Source("registry.accounts", 0, 0, b"ACC-BIG", value, 1.0), "r")
+    assert outcome.dead_letter and reg.account("ACC-BIG") is None
+    _, dead = decode_single_object(next(o.value for o in outcome.outputs if o.topic == "screening.dead-letter"))
+    assert "limit 524,288" in dead["error"] and dead["original_truncated"]
