@@ -80,6 +80,11 @@ class EmbeddedBroker:
         assert self._proc is not None
         return self._proc.wait()
 
+    def terminate(self) -> None:
+        """Ask the broker to stop, without waiting (safe inside a signal handler)."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
@@ -60,15 +61,12 @@ def broker(
     print(embedded.bootstrap, flush=True)
     print(f"embedded broker ready: SCREENER_BOOTSTRAP_SERVERS={embedded.bootstrap} (Ctrl-C stops it)", file=sys.stderr)
 
-    def stop(*_: object) -> None:
-        embedded.stop()
-        sys.exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
+    # The handler only passes SIGTERM on: waiting for the broker inside it would race the wait below
+    # (both would reap the same process) and end in a timeout and a traceback.
+    signal.signal(signal.SIGTERM, lambda *_: embedded.terminate())
+    with contextlib.suppress(KeyboardInterrupt):
         embedded.wait()
-    except KeyboardInterrupt:
-        embedded.stop()
+    embedded.stop()
 
 
 @app.command()
