@@ -108,35 +108,27 @@ def test_1010_659_b2_pacs009_debtor_bic_licensed_in_china_passes(decide):
     assert d.decision == "pass"
 
 
-def test_1010_659_a6_mt202_creditor_70_percent_subsidiary_of_north_korean_bank_blocks(decide):
+def _jade_river(pct: float):
+    """A Chinese finance company owned pct percent by a North Korean bank, named as an MT202 creditor."""
     sub = {
         "bic": "JADECNSHXXX",
         "name": "Jade River Finance",
         "country": "CN",
         "kind": "subsidiary",
         "parent_bic": "GSBKKPPYXXX",
-        "parent_ownership_pct": 70,
+        "parent_ownership_pct": pct,
     }
-    d = decide(
-        payment(message_type="MT202", creditor={"name": "Jade River Finance"}), registry(institutions=[KP_HEAD, sub])
-    )
+    return payment(message_type="MT202", creditor={"name": "Jade River Finance"}), registry(institutions=[KP_HEAD, sub])
+
+
+def test_1010_659_a6_mt202_creditor_70_percent_subsidiary_of_north_korean_bank_blocks(decide):
+    d = decide(*_jade_river(70))
     assert hits_of(d) == [("indirect_use", "31 CFR 1010.659(b)(2)", "block")]
     assert "subsidiary" in d.hits[0].reason
 
 
 def test_1010_659_a6_mt202_creditor_50_percent_owned_is_not_a_subsidiary_and_passes(decide):
-    sub = {
-        "bic": "JADECNSHXXX",
-        "name": "Jade River Finance",
-        "country": "CN",
-        "kind": "subsidiary",
-        "parent_bic": "GSBKKPPYXXX",
-        "parent_ownership_pct": 50,
-    }
-    d = decide(
-        payment(message_type="MT202", creditor={"name": "Jade River Finance"}), registry(institutions=[KP_HEAD, sub])
-    )
-    assert d.decision == "pass"
+    assert decide(*_jade_river(50)).decision == "pass"
 
 
 def test_1010_659_b2_customer_party_living_in_north_korea_is_not_an_institution(decide):
