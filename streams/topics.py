@@ -60,6 +60,10 @@ class TopicError(RuntimeError):
     """A topic that exists with settings the screener cannot work with."""
 
 
+class BrokerDataLostError(TopicError):
+    """The broker no longer holds what the screener wrote to it (streams/broker_guard.py)."""
+
+
 def ensure_topics(settings: Settings, timeout: float = 15.0) -> list[str]:
     """Create missing topics; check that existing ones have the partitions the design needs."""
     admin = AdminClient(settings.kafka_config())
@@ -109,7 +113,7 @@ def _refuse_if_data_lost(settings: Settings) -> None:
     held = {chain: cps[-1].sequence + 1 for chain, cps in anchors.items() if cps}
     if held:
         chains = ", ".join(f"{chain} ({n} records)" for chain, n in sorted(held.items()))
-        raise TopicError(
+        raise BrokerDataLostError(
             f"the broker lost its data: {settings.topics.audit} is missing, but the checkpoints in {path} record "
             f"chains {chains}; restore the broker's data (nothing is created over it)"
         )

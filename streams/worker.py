@@ -8,7 +8,9 @@ exits 0. Payments not yet taken are screened after the restart (at-least-once).
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
+import logging.config
 import os
 import signal
 import sys
@@ -21,10 +23,11 @@ import faust
 from confluent_kafka import KafkaException
 
 from rules import RuleSet
+from streams import broker_guard
 from streams.app import Screener
 from streams.logs import configure, get_logger
 from streams.settings import Settings
-from streams.topics import ensure_topics
+from streams.topics import BrokerDataLostError, ensure_topics
 
 log = get_logger("screener.worker")
 DRAIN_SECONDS = 7.0
@@ -87,15 +90,35 @@ def wait_for_broker(settings: Settings, sleep: Callable[[float], None] = time.sl
             delay = min(delay * 2, STARTUP_BACKOFF_MAX_S)
 
 
-def build(settings: Settings, rules: RuleSet) -> Screener:
-    logging_config = configure(settings.log_level)
-    return Screener(settings, rules, logging_config=logging_config)
+def _broker_lost_data(settings: Settings, evidence: list[str]) -> None:
+    """The guard saw the broker lose its data: one line, a marker, and the process ends at once
+    (nothing it still holds can be written anywhere that keeps it; see streams/broker_guard.py)."""
+    marker = broker_guard.write_marker(settings, evidence)
+    log.critical(
+        "the broker lost its data",
+        evidence=broker_guard.summary(evidence),
+        marker=str(marker),
+        action="worker stopped; restore the broker's data, or remove the marker to start afresh deliberately",
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(broker_guard.EXIT_CODE)
 
 
 def run(settings: Settings, rules: RuleSet) -> Any:
     """Create the topics, then run the worker until it is stopped (never returns)."""
-    created = wait_for_broker(settings)
-    screener = build(settings, rules)
+    logging_config = configure(settings.log_level)
+    # Faust applies this when it starts; before then (waiting for the broker, refusing to start)
+    # lines must be JSON too.
+    logging.config.dictConfig(logging_config)
+    try:
+        broker_guard.refuse_if_marked(settings)
+        created = wait_for_broker(settings)
+    except BrokerDataLostError as exc:
+        log.critical("the broker lost its data", error=str(exc))
+        raise
+    screener = Screener(settings, rules, logging_config=logging_config)
+    broker_guard.DataLossGuard(settings, functools.partial(_broker_lost_data, settings)).start()
     # The rules' name indexes are hundreds of thousands of long-lived objects; a full collection
     # walking them stalled screening for 300-600 ms at a time (README, "Performance"). Frozen,
     # they are left out of every collection.
