@@ -114,7 +114,8 @@ def bounded_error(error: str) -> str:
     """An error text cut to MAX_ERROR_CHARS, saying how long it was."""
     if len(error) <= MAX_ERROR_CHARS:
         return error
-    return f"{error[:MAX_ERROR_CHARS]}... (error text cut, {len(error):,} characters)"
+    note = f"... (error text cut, {len(error):,} characters)"
+    return error[: MAX_ERROR_CHARS - len(note)] + note
 
 
 def dead_letter_json(error: str, original: bytes | None, received_at: str, **source: Any) -> dict[str, Any]:

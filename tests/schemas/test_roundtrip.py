@@ -10,6 +10,7 @@ import yaml
 from rules import parse_payment
 from schemas.codec import (
     RECORDS,
+    MAX_ERROR_CHARS,
     CodecError,
     dead_letter_json,
     decode_single_object,
@@ -130,4 +131,5 @@ def test_dead_letter_of_an_oversized_input_keeps_a_bounded_prefix_and_the_digest
     assert record["original_sha256"] == hashlib.sha256(original).hexdigest()
     assert original.startswith(record["original"].encode())  # still text, cut on a character boundary
     assert record["error"].endswith("(error text cut, 700,000 characters)")
+    assert len(record["error"]) == MAX_ERROR_CHARS
     assert len(encode_single_object("DeadLetter", record)) < 100_000  # far under a topic's 1 MB
