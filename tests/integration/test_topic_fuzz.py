@@ -9,9 +9,11 @@ records every time; set other values to explore.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,32 +74,44 @@ def _value(rng: random.Random, depth: int = 0) -> Any:
     return {rng.choice(["name", "bic", "country", "account", "address", "z"]): _value(rng, depth + 1)}
 
 
+def _mutated(rng: random.Random, record: dict[str, Any]) -> bytes | None:
+    for field in rng.sample(FIELDS, rng.randint(1, 3)):
+        if rng.random() < 0.25:
+            record.pop(field, None)
+        else:
+            record[field] = _value(rng)
+    return json.dumps(record).encode("utf-8", "surrogatepass")
+
+
+def _cut(rng: random.Random, record: dict[str, Any]) -> bytes | None:
+    text = json.dumps(record).encode()
+    return text[: rng.randrange(len(text))]
+
+
+def _huge_number(rng: random.Random, record: dict[str, Any]) -> bytes | None:
+    return json.dumps(record).encode()[:-1] + b', "amount": ' + b"9" * rng.choice([400, 5000]) + b"}"
+
+
+def _unknown_fields(rng: random.Random, record: dict[str, Any]) -> bytes | None:
+    return json.dumps(record | {f"f{i}": "y" * 30 for i in range(rng.choice([50, 20_000]))}).encode()
+
+
+KINDS: list[Callable[[random.Random, dict[str, Any]], bytes | None]] = [
+    *[_mutated] * 5,
+    _cut,
+    _huge_number,
+    _unknown_fields,
+    lambda rng, _: bytes(rng.randrange(256) for _ in range(rng.randint(0, 300))),
+    # A second payment_id after the first: duplicate keys are refused, not resolved.
+    lambda _, record: json.dumps(record)[:-1].encode() + b', "creditor": {"name": "Other"}, "payment_id": "X"}',
+    lambda rng, _: b"[" * rng.choice([100, 5000, 200_000]),
+    lambda _rng, _record: None,  # a tombstone on the payments topic
+]
+
+
 def hostile(rng: random.Random, base: dict[str, Any], payment_id: str) -> bytes | None:
     """One record: a mutated payment (its own id kept), raw bytes, or a known poison shape."""
-    kind = rng.randrange(12)
-    record = dict(base, payment_id=payment_id)
-    if kind <= 4:
-        for field in rng.sample(FIELDS, rng.randint(1, 3)):
-            if rng.random() < 0.25:
-                record.pop(field, None)
-            else:
-                record[field] = _value(rng)
-        return json.dumps(record).encode("utf-8", "surrogatepass")
-    if kind == 5:
-        return bytes(rng.randrange(256) for _ in range(rng.randint(0, 300)))
-    if kind == 6:
-        text = json.dumps(record).encode()
-        return text[: rng.randrange(len(text))]
-    if kind == 7:  # a second payment_id after the first: duplicate keys are refused
-        return json.dumps(record)[:-1].encode() + b', "creditor": {"name": "Other"}, "payment_id": "X"}'
-    if kind == 8:
-        return b"[" * rng.choice([100, 5000, 200_000])
-    if kind == 9:
-        return json.dumps(record).encode()[:-1] + b', "amount": ' + b"9" * rng.choice([400, 5000]) + b"}"
-    if kind == 10:
-        return None  # a tombstone on the payments topic
-    extra = {f"f{i}": "y" * 30 for i in range(rng.choice([50, 20_000]))}
-    return json.dumps(record | extra).encode()
+    return rng.choice(KINDS)(rng, dict(base, payment_id=payment_id))
 
 
 def test_every_hostile_record_is_answered_once_and_the_worker_goes_on(worker: Worker, settings: Any) -> None:
@@ -134,7 +148,7 @@ def test_every_hostile_record_is_answered_once_and_the_worker_goes_on(worker: Wo
     decided: dict[str, list[dict[str, Any]]] = {}
     dead: dict[tuple[int, int], list[dict[str, Any]]] = {}
     while time.monotonic() < deadline:
-        decided = {k: v for k, v in collect(settings, settings.topics.decisions, 10**9, timeout=5).items()}
+        decided = collect(settings, settings.topics.decisions, 10**9, timeout=5)
         letters = collect(settings, settings.topics.dead_letter, 10**9, timeout=5, key="source_offset")
         dead = {}
         for records in letters.values():
@@ -161,7 +175,9 @@ def test_every_hostile_record_is_answered_once_and_the_worker_goes_on(worker: Wo
     assert worker.proc is not None and worker.proc.poll() is None, "the worker exited"
     log = Path(worker.log).read_text(errors="replace").splitlines()
     assert all(line.startswith("{") for line in log), "a log line that is not JSON"
-    print(
-        f"topic fuzz: {len(positions)} records, {sum(1 for p in positions.values() if p in decided)} decided, "
-        f"{sum(1 for pos in positions if pos in dead)} dead-lettered"
+    logging.getLogger(__name__).info(
+        "topic fuzz: %d records, %d decided, %d dead-lettered",
+        len(positions),
+        sum(1 for p in positions.values() if p in decided),
+        sum(1 for pos in positions if pos in dead),
     )

@@ -9,8 +9,8 @@ import yaml
 
 from rules import parse_payment
 from schemas.codec import (
-    RECORDS,
     MAX_ERROR_CHARS,
+    RECORDS,
     CodecError,
     dead_letter_json,
     decode_single_object,
