@@ -30,25 +30,40 @@ from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.fuzz import ratio
 
-from rules.names import NameForm, name_form, text_tokens
+from rules.names import NameForm, TokenKind, name_form, text_tokens
 from rules.similarity import (
     COMPACT_MIN,
     COMPACT_MIN_LENGTH,
+    MAX_DROPPED,
+    PHONETIC_MIN,
     POSSIBLE_MATCH,
     SHORT_TOKEN,
-    TOKEN_MIN,
-    score_names,
+    TYPO_MIN_LENGTH,
+    Comparison,
+    compare_names,
+    sound,
+    token_similarity,
+    without_article,
 )
 
 T = TypeVar("T")
 
-_AFFIX = 3
 _ENDS = 4
 # The lowest score the required-word filing is exact for; a search below it scans every name.
 INDEXED_MIN_SCORE = POSSIBLE_MATCH
 # Margin for the rounding of scores to one decimal (a raw 79.95 shows as 80.0).
 _ROUNDING = 0.001
 _SIMILAR_CACHE_MAX = 100_000
+
+
+def _bare(word: str) -> str:
+    """A word without the Arabic article (similarity.without_article)."""
+    return without_article(word)
+
+
+def _deletions(word: str) -> set[str]:
+    """The word and its forms with one letter deleted."""
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 def _weights(form: NameForm) -> dict[str, float]:
@@ -69,10 +84,11 @@ class IndexedName(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class NameHit(Generic[T]):
-    """A listed name found for a query, with its score."""
+    """A listed name found for a query, with its score and what it rests on."""
 
     score: float
     name: IndexedName[T]
+    comparison: Comparison
 
 
 def _compact_lengths(length: int) -> tuple[int, int]:
@@ -102,12 +118,23 @@ class NameIndex(Generic[T]):
         # name may miss: a cheap subset test before the full recall bound.
         self._essential: list[frozenset[str]] = []
         may_miss = 1 - INDEXED_MIN_SCORE / 100 + _ROUNDING
+        # Names of three or more distinctive words may be found with one of them dropped
+        # (similarity.DROPPED_PART_MATCH): filed under two of their words, so that dropping any
+        # one leaves one to find them by, and allowed to miss one word's weight.
+        self._dropped_ok: list[bool] = []
+        self._distinct: list[frozenset[str]] = []
         for idx, named in enumerate(self._names):
             form = named.form
             compact[form.compact].append(idx)
             weights = _weights(form)
             self._weights.append(weights)
             self._essential.append(frozenset(t for t, w in weights.items() if w > may_miss * form.total))
+            distinct = frozenset(
+                t for t, w in zip(form.tokens, form.weights, strict=True) if w == TokenKind.DISTINCTIVE
+            )
+            dropped_ok = sum(1 for w in form.weights if w == TokenKind.DISTINCTIVE) >= 3 and not named.weak
+            self._dropped_ok.append(dropped_ok)
+            self._distinct.append(distinct)
             if named.weak:
                 continue  # a weak name counts only when equal to the query (compact key)
             if len(form.compact) >= COMPACT_MIN_LENGTH:
@@ -119,6 +146,10 @@ class NameIndex(Generic[T]):
                 covered += weights[tok]
                 if covered > may_miss * form.total:
                     break
+            # Dropping MAX_DROPPED words leaves one of these to find the name by.
+            for tok in sorted(distinct, key=lambda t: (frequency[t], t))[: MAX_DROPPED + 1] if dropped_ok else ():
+                if idx not in required[tok][-1:]:
+                    required[tok].append(idx)
         self._required = {k: tuple(v) for k, v in required.items()}
         self._compact = {k: tuple(v) for k, v in compact.items()}
         # Per key, ordered by length: the lengths, the positions, and the compact forms for
@@ -130,21 +161,37 @@ class NameIndex(Generic[T]):
             ordered = sorted(positions, key=lambda i: len(self._names[i].form.compact))
             forms = [self._names[i].form.compact for i in ordered]
             self._ends[key] = ([len(c) for c in forms], tuple(ordered), forms)
-        vocab_by_affix: dict[str, set[str]] = defaultdict(set)
-        for tok in frequency:
-            if len(tok) >= SHORT_TOKEN:
-                vocab_by_affix[f"p:{tok[:_AFFIX]}"].add(tok)
-                vocab_by_affix[f"s:{tok[-_AFFIX:]}"].add(tok)
-        self._vocab_by_affix = {k: sorted(v) for k, v in vocab_by_affix.items()}
+        self._index_vocabulary(frequency)
         self._vocabulary = frozenset(frequency)
         self._similar_cache: dict[str, frozenset[str]] = {}
-        # Exact token sequences, for finding listed names inside free text.
+        self._index_phrases()
+
+    def _index_phrases(self) -> None:
+        """Exact token sequences, for finding listed names inside free text."""
         self._phrases: dict[str, list[int]] = defaultdict(list)
         self._weak_phrases: dict[str, list[int]] = defaultdict(list)
         for idx, named in enumerate(self._names):
             self._phrases[named.form.tokens[0]].append(idx)
             if named.weak:
                 self._weak_phrases[named.form.tokens[0]].append(idx)
+
+    def _index_vocabulary(self, frequency: Counter[str]) -> None:
+        # Every way token_similarity accepts two words has its own key, so similar_words finds
+        # exactly what it accepts: near words start alike (first letter), sound alike (metaphone),
+        # or are one typo apart (forms with one letter deleted: a letter wrong, missing, added or
+        # two swapped all meet there); or are equal without the Arabic article.
+        buckets: dict[str, set[str]] = defaultdict(set)
+        by_deletion: dict[str, set[str]] = defaultdict(set)
+        for tok in frequency:
+            if len(tok) >= SHORT_TOKEN:
+                buckets[f"f:{tok[0]}"].add(tok)
+                buckets[f"m:{sound(tok)}"].add(tok)
+            buckets[f"a:{_bare(tok)}"].add(tok)
+            if len(tok) >= TYPO_MIN_LENGTH - 1:
+                for key in _deletions(tok):
+                    by_deletion[key].add(tok)
+        self._buckets = {k: sorted(v) for k, v in buckets.items()}
+        self._by_deletion = {k: tuple(v) for k, v in by_deletion.items()}
 
     def __len__(self) -> int:
         return len(self._names)
@@ -155,15 +202,19 @@ class NameIndex(Generic[T]):
         if cached is not None:
             return cached
         found = {token} if token in self._vocabulary else set()
+        found.update(self._buckets.get(f"a:{_bare(token)}", ()))
+        if len(token) >= TYPO_MIN_LENGTH - 1:
+            for key in _deletions(token):
+                found.update(w for w in self._by_deletion.get(key, ()) if token_similarity(token, w))
         if len(token) >= SHORT_TOKEN:
-            for key in (f"p:{token[:_AFFIX]}", f"s:{token[-_AFFIX:]}"):
-                bucket = self._vocab_by_affix.get(key)
+            for key in (f"f:{token[0]}", f"m:{sound(token)}"):
+                bucket = self._buckets.get(key)
                 if bucket:
-                    # The same scorer and threshold as similarity.token_similarity, run in C.
+                    # Near words pass a Jaro-Winkler floor first (in C), then the full test.
                     hits = process.extract(
-                        token, bucket, scorer=JaroWinkler.similarity, score_cutoff=TOKEN_MIN, limit=None
+                        token, bucket, scorer=JaroWinkler.similarity, score_cutoff=PHONETIC_MIN, limit=None
                     )
-                    found.update(word for word, _, _ in hits)
+                    found.update(word for word, _, _ in hits if token_similarity(token, word))
         result = frozenset(found)
         if len(self._similar_cache) >= _SIMILAR_CACHE_MAX:
             self._similar_cache.clear()
@@ -177,9 +228,17 @@ class NameIndex(Generic[T]):
         for tok in set(form.tokens):
             matched |= self.similar_words(tok)
         required, essential, weights, may_miss = self._required, self._essential, self._weights, self._may_miss
+        dropped_ok, distinct = self._dropped_ok, self._distinct
         for word in matched:
             for idx in required.get(word, ()):
-                if idx in found or not essential[idx] <= matched:
+                if idx in found:
+                    continue
+                if dropped_ok[idx]:
+                    have = len(distinct[idx] & matched)
+                    if have >= 2 and len(distinct[idx]) - have <= MAX_DROPPED:
+                        found.add(idx)  # similarity._dropped_middle decides
+                        continue
+                if not essential[idx] <= matched:
                     continue
                 # The recall bound: the listed name's weight among the matched words.
                 missing = sum(w for t, w in weights[idx].items() if t not in matched)
@@ -222,11 +281,12 @@ class NameIndex(Generic[T]):
         for named in names:
             if named.weak:
                 # An ambiguous alias, even matched exactly, is never enough to act on alone.
-                score = POSSIBLE_MATCH if named.form.compact == form.compact else 0.0
+                equal = named.form.compact == form.compact
+                comparison = Comparison(POSSIBLE_MATCH if equal else 0.0, False, equal, "weak alias")
             else:
-                score = score_names(form, named.form)
-            if score >= min_score:
-                hits.append(NameHit(score, named))
+                comparison = compare_names(form, named.form)
+            if comparison.score >= min_score:
+                hits.append(NameHit(comparison.score, named, comparison))
         hits.sort(key=lambda h: (-h.score, h.name.form.original))
         return hits
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
+import icu
 from normality import ascii_text
+from rigour.names import extract_org_types
 
 # Legal-form words say nothing about which institution is meant.
 LEGAL_FORMS = frozenset(
@@ -64,6 +66,7 @@ LEGAL_FORMS = frozenset(
         "as",
         "asa",
         "gfsi",
+        "pt",
     }
 )
 # Words that join a name and carry no identity.
@@ -322,7 +325,15 @@ LOCATION_WORDS = frozenset(
 )
 # A name segment naming where a branch or office sits qualifies the institution, it does not
 # change it (1010.658(a)(1): "all branches, offices, and subsidiaries ... in any jurisdiction").
-BRANCH_WORDS = frozenset({"branch", "branches", "subbranch", "office", "offices", "representative", "rep", "agency"})
+BRANCH_WORDS = frozenset({"branch", "branches", "subbranch"})
+# Words that qualify an institution's name as an office of it only when they follow the name of
+# an institution ("FBME Bank Moscow Representative Office"); elsewhere they are part of the
+# name ("Iran Space Agency").
+OFFICE_WORDS = frozenset({"office", "offices", "representative", "rep", "agency"})
+# The Arabic article, written joined, hyphenated or apart ("Al-Rawi", "Alrawi", "Al Rawi"): joined
+# to the word it belongs to, so all three give one token; similarity.py also takes the word
+# without it ("Rawi") as the same word.
+ARTICLES = frozenset({"al", "el"})
 SYNONYMS = {
     "intl": "international",
     "int": "international",
@@ -340,6 +351,7 @@ SYNONYMS = {
     "3rd": "third",
     "ii": "second",
     "sci": "sciences",
+    "pvt": "private",
 }
 
 _APOSTROPHES = re.compile(r"[’'`´ʼ‘]")
@@ -355,9 +367,50 @@ class TokenKind:
     DISTINCTIVE = 1.0
 
 
+@cache
+def _invisible() -> dict[int, None]:
+    """Format and default-ignorable characters (zero-width space and joiners, soft hyphen, bidi
+    marks): they change the bytes of a name but not how it reads, so they are removed."""
+    found = icu.UnicodeSet("[[:Cf:][:Default_Ignorable_Code_Point:]]")
+    return dict.fromkeys((ord(ch) for ch in found), None)
+
+
+@cache
+def _spoof_checker() -> icu.SpoofChecker:
+    return icu.SpoofChecker()
+
+
+def _latin_look_alike(ch: str) -> str | None:
+    """The ASCII letter a character is confusable with (Unicode TR39 skeleton), if any."""
+    skeleton = _spoof_checker().getSkeleton(0, ch)
+    return skeleton if len(skeleton) == 1 and skeleton.isascii() and skeleton.isalpha() else None
+
+
+def _fold_mixed_script(word: re.Match[str]) -> str:
+    """A word mixing ASCII letters with letters of another script ("Commercial" written with a
+    Cyrillic Es) is a Latin word with look-alikes in it: each look-alike becomes the letter it imitates.
+    A word wholly in another script is left for transliteration."""
+    text = word.group(0)
+    if text.isascii() or not any(c.isascii() and c.isalpha() for c in text):
+        return text
+    return "".join(ch if ch.isascii() else (_latin_look_alike(ch) or ch) for ch in text)
+
+
+_WORD = re.compile(r"\w+")
+
+
+def fold_look_alikes(text: str) -> str:
+    """Invisible characters removed and mixed-script words folded to Latin (TR39 confusables)."""
+    text = text.translate(_invisible())
+    if text.isascii():
+        return text
+    return _WORD.sub(_fold_mixed_script, text)
+
+
 def transliterate(text: str) -> str:
-    """Latin-script, lower-case text from any script (ICU transliteration via normality)."""
-    out = ascii_text(text)
+    """Latin-script, lower-case text from any script (ICU transliteration via normality), after
+    look-alike letters and invisible characters are folded (fold_look_alikes)."""
+    out = ascii_text(fold_look_alikes(text))
     return (out or "").lower()
 
 
@@ -378,27 +431,49 @@ def _collapse_initials(tokens: list[str]) -> list[str]:
     return out
 
 
+def _qualifies(tok: str, out: list[str], in_qualifier: bool) -> bool:
+    if tok in BRANCH_WORDS or (in_qualifier and tok in OFFICE_WORDS):
+        return True
+    if tok not in OFFICE_WORDS or len(out) < 2:
+        return False
+    # "<institution word> <place> office": the word before the place ends an institution's name.
+    return out[-2] in GENERIC_WORDS or out[-2] in LEGAL_FORMS or out[-1] in GENERIC_WORDS
+
+
 def _drop_branch_qualifiers(tokens: list[str]) -> list[str]:
     """Remove "<place> branch" / "representative office" qualifiers, keeping the institution."""
-    if not any(t in BRANCH_WORDS for t in tokens):
+    if not any(t in BRANCH_WORDS or t in OFFICE_WORDS for t in tokens):
         return tokens
     out: list[str] = []
+    in_qualifier = False
     for tok in tokens:
-        if tok in BRANCH_WORDS:
+        if _qualifies(tok, out, in_qualifier):
             # The word before a branch word names the place ("Shenyang Branch", "Moscow
             # Representative Office"); generic words before it belong to the name.
-            if out and out[-1] not in GENERIC_WORDS and out[-1] not in BRANCH_WORDS and len(out) > 1:
+            if not in_qualifier and out and out[-1] not in GENERIC_WORDS and len(out) > 1:
                 out.pop()
+            in_qualifier = True
             continue
+        in_qualifier = False
         out.append(tok)
     return out or tokens
+
+
+def _join_articles(tokens: list[str]) -> list[str]:
+    out: list[str] = []
+    for i, tok in enumerate(tokens):
+        if out and out[-1] in ARTICLES and i > 0 and tokens[i - 1] in ARTICLES and tok not in STOP_WORDS:
+            out[-1] = out[-1] + tok
+            continue
+        out.append(tok)
+    return out
 
 
 @lru_cache(maxsize=65_536)
 def text_tokens(text: str) -> tuple[str, ...]:
     """Tokens of free text (remittance information): transliterated, no stop words."""
     raw = _TOKEN.findall(_APOSTROPHES.sub("", transliterate(text).replace("&", " and ")))
-    toks = [SYNONYMS.get(t, t) for t in _collapse_initials(raw)]
+    toks = [SYNONYMS.get(t, t) for t in _join_articles(_collapse_initials(raw))]
     return tuple(t for t in toks if t not in STOP_WORDS)
 
 
@@ -406,6 +481,23 @@ def ends_open(text: str) -> bool:
     """Whether text ends with a word that cannot end a name ("of", "the", "de"): it goes on."""
     raw = _TOKEN.findall(_APOSTROPHES.sub("", transliterate(text)))
     return bool(raw) and raw[-1] in STOP_WORDS
+
+
+def _strip_legal_forms(text: str) -> str:
+    """Remove legal forms that open or close a name, in any spelling rigour knows ("s.a. de
+    c.v.", "sociedad anonima de capital variable"; "perseroan terbatas"). Two-letter forms
+    without punctuation are left to LEGAL_FORMS: rigour's include syllables that are names
+    ("yu", "ao"), and a form in the middle of a name is part of it ("OOO STG-EKO")."""
+    for span, _ in extract_org_types(text):
+        form = span.strip(" ,.;")
+        if len(form) <= 2 and form.isalpha():
+            continue
+        body = text.strip(" ,.;:-")
+        if body.endswith(form) and len(body) > len(form):
+            text = body[: -len(form)]
+        elif body.startswith(form) and len(body) > len(form):
+            text = body[len(form) :]
+    return text
 
 
 @lru_cache(maxsize=200_000)
@@ -416,11 +508,14 @@ def name_tokens(name: str) -> tuple[str, ...]:
     words, legal forms and branch qualifiers dropped; never empty for a non-empty name.
     """
     text = _APOSTROPHES.sub("", transliterate(name).replace("&", " and "))
+    # Legal forms in any of their spellings ("S.A. de C.V.", "Sociedad Anonima de Capital
+    # Variable"; "PT", "Perseroan Terbatas"): rigour's organisation-type data, then our list.
+    text = _strip_legal_forms(text)
     segments = [s for s in _SEGMENT_SPLIT.split(text) if s.strip()]
     tokens: list[str] = []
     for index, segment in enumerate(segments):
-        seg = _collapse_initials(_TOKEN.findall(segment))
-        if index > 0 and any(t in BRANCH_WORDS for t in seg):
+        seg = _join_articles(_collapse_initials(_TOKEN.findall(segment)))
+        if index > 0 and any(t in BRANCH_WORDS or t in OFFICE_WORDS for t in seg):
             continue
         tokens.extend(seg)
     tokens = [SYNONYMS.get(t, t) for t in tokens]

@@ -14,72 +14,24 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import pycountry
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rules.name_index import NameIndex
 from rules.names import normalize_name
 
-# OFAC program tags and the authority each rests on, for the citation of a blocked-person hit.
-PROGRAM_AUTHORITY = {
-    "NPWMD": "E.O. 13382",
-    "DPRK": "E.O. 13466 (31 CFR part 510)",
-    "DPRK2": "E.O. 13687 (31 CFR part 510)",
-    "DPRK3": "E.O. 13722 / E.O. 13810 (31 CFR part 510)",
-    "DPRK4": "E.O. 13810 (31 CFR part 510)",
-    "IRAN": "31 CFR part 560",
-    "IFSR": "31 CFR part 561",
-    "IRGC": "E.O. 13224 / 31 CFR part 561",
-    "SDGT": "E.O. 13224 (31 CFR part 594)",
-    "SYRIA": "E.O. 13894",
-    "BURMA-EO14014": "E.O. 14014 (31 CFR part 525)",
-    "CUBA": "31 CFR part 515",
-    "RUSSIA-EO14024": "E.O. 14024 (31 CFR part 587)",
-}
+LISTS_DIR = Path(__file__).parent / "lists"
 
 
-# OFAC writes some countries its own way; everything else pycountry resolves.
-OFAC_COUNTRY_NAMES = {
-    "korea, north": "KP",
-    "korea, south": "KR",
-    "burma": "MM",
-    "russia": "RU",
-    "turkey": "TR",
-    "congo, democratic republic of the": "CD",
-    "congo, republic of the": "CG",
-    "macau": "MO",
-    "region: crimea": "UA",
-    "region: gaza": "PS",
-    "region: west bank": "PS",
-    "laos": "LA",
-    "moldova": "MD",
-    "czech republic": "CZ",
-    "cote d ivoire": "CI",
-    "micronesia, federated states of": "FM",
-    "palestinian": "PS",
-    "bosnia and herzegovina": "BA",
-    "kosovo": "XK",
-    "curacao": "CW",
-}
-
-
-def country_code(name: str) -> str | None:
-    """ISO 3166 alpha-2 code for a country as OFAC names it, or None when it names none."""
-    key = name.strip().lower()
-    if not key:
-        return None
-    if key in OFAC_COUNTRY_NAMES:
-        return OFAC_COUNTRY_NAMES[key]
-    if len(key) == 2 and key.isalpha():
-        return key.upper()
-    try:
-        return str(pycountry.countries.lookup(name.strip()).alpha_2)
-    except LookupError:
-        return None
+@cache
+def program_authority() -> dict[str, str]:
+    """Program tag -> authority (rules/lists/ofac_programs.yaml)."""
+    data = yaml.safe_load((LISTS_DIR / "ofac_programs.yaml").read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in data["programs"].items()}
 
 
 class SanctionsError(ValueError):
@@ -98,6 +50,8 @@ class _Entry(BaseModel):
     programs: list[str] = []
     authority: str | None = None
     remarks: str | None = None
+    list_name: str = "SDN List"
+    bics: list[str] = []
 
 
 class _Ownership(BaseModel):
@@ -132,12 +86,21 @@ class BlockedPerson:
     authority: str = "OFAC SDN List"
     remarks: str = ""
     owned_by: tuple[str, ...] = ()
+    list_name: str = "SDN List"
+    bics: tuple[str, ...] = ()
+
+    @property
+    def blocks(self) -> bool:
+        """Whether dealings are blocked: SDN entries and entities they own (OFAC 50 percent rule).
+        The Consolidated (non-SDN) lists restrict specific dealings (sectoral directives, securities,
+        correspondent accounts, the Palestinian Legislative Council list), which an analyst judges."""
+        return self.list_name == "SDN List" or bool(self.owned_by)
 
     @property
     def citation(self) -> str:
         if self.owned_by:
             return f"OFAC 50 Percent Rule; {self.authority}"
-        return f"OFAC SDN List; {self.authority}"
+        return f"OFAC {self.list_name}, entry {self.id}; {self.authority}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,14 +122,25 @@ class SanctionsList:
     ownership: list[Ownership] = field(default_factory=list)
     version: str = ""
     index: NameIndex[BlockedPerson] = field(init=False)
+    # BIC8 -> listed persons whose remarks give that BIC (or a branch BIC of it).
+    by_bic8: dict[str, tuple[BlockedPerson, ...]] = field(init=False)
+    load_report: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.persons = self.persons + derive_owned_entities(self.persons, self.ownership)
         entries: list[tuple[str, BlockedPerson, bool]] = []
+        bics: dict[str, list[BlockedPerson]] = defaultdict(list)
         for person in self.persons:
             entries.extend((n, person, False) for n in (person.name, *person.aliases))
             entries.extend((n, person, True) for n in person.weak_aliases)
+            for bic in person.bics:
+                bics[bic[:8]].append(person)
         self.index = NameIndex(entries)
+        self.by_bic8 = {k: tuple(v) for k, v in bics.items()}
+
+    def with_bic(self, bic: str) -> tuple[BlockedPerson, ...]:
+        """Listed persons identified by a BIC: the same institution (first 8 characters), any branch."""
+        return self.by_bic8.get(bic.strip().upper()[:8], ())
 
 
 def derive_owned_entities(persons: list[BlockedPerson], ownership: list[Ownership]) -> list[BlockedPerson]:
@@ -228,7 +202,7 @@ def _digest(*parts: bytes) -> str:
 def _person(entry: _Entry) -> BlockedPerson:
     authority = (
         entry.authority
-        or "; ".join(PROGRAM_AUTHORITY.get(p, f"OFAC program {p}") for p in entry.programs)
+        or "; ".join(program_authority().get(p, f"OFAC program {p}") for p in entry.programs)
         or "OFAC SDN List"
     )
     return BlockedPerson(
@@ -241,6 +215,8 @@ def _person(entry: _Entry) -> BlockedPerson:
         programs=tuple(entry.programs),
         authority=authority,
         remarks=entry.remarks or "",
+        list_name=entry.list_name,
+        bics=tuple(entry.bics),
     )
 
 
@@ -316,103 +292,36 @@ def load_blocked_persons_yaml(path: Path, extra_ownership: Iterable[Ownership] =
     )
 
 
-_NULL = "-0-"
-
-
-def _field(value: str) -> str:
-    value = value.strip()
-    return "" if value == _NULL else value
-
-
-def _ofac_rows(path: Path) -> list[list[str]]:
-    raw = _read(path)
-    # OFAC's legacy files are Latin-1 and may end with a DOS end-of-file byte.
-    text = raw.decode("latin-1").replace("\x1a", "")
-    return [row for row in csv.reader(io.StringIO(text)) if row and any(c.strip() for c in row)]
-
-
-def _display_name(name: str, sdn_type: str) -> str:
-    """OFAC writes individuals as "SURNAME, Given Names"; screening compares either order."""
-    if sdn_type == "individual" and "," in name:
-        surname, _, given = name.partition(",")
-        return f"{given.strip()} {surname.strip()}".strip()
-    return name
-
-
-def _read_aliases(path: Path, persons: dict[str, dict[str, Any]]) -> None:
-    """alt.csv: ent_num, alt_num, alt_type, alt_name, alt_remarks."""
-    for row in _ofac_rows(path):
-        if len(row) < 4 or _field(row[0]) not in persons:
-            continue
-        person = persons[_field(row[0])]
-        alt = _display_name(_field(row[3]), person["type"])
-        if not alt:
-            continue
-        # OFAC marks low-quality a.k.a.s "weak"; a single word is as ambiguous.
-        remarks = _field(row[4]).lower() if len(row) > 4 else ""
-        weak = "weak" in remarks or len(normalize_name(alt).split()) < 2
-        person["weak_aliases" if weak else "aliases"].append(alt)
-
-
-def _read_addresses(path: Path, persons: dict[str, dict[str, Any]]) -> None:
-    """add.csv: ent_num, add_num, address, city/state/postal, country, add_remarks."""
-    for row in _ofac_rows(path):
-        if len(row) < 5 or _field(row[0]) not in persons:
-            continue
-        country = country_code(_field(row[4]))
-        if country:
-            persons[_field(row[0])]["countries"].append(country)
-
-
 def load_ofac_csv(location: Path, extra_ownership: Iterable[Ownership] = ()) -> SanctionsList:
-    """Load OFAC's SDN list as published: sdn.csv with alt.csv and add.csv beside it.
+    """Load OFAC's lists as published (rules/ofac.py): the SDN list (sdn.csv, alt.csv, add.csv,
+    sdn_comments.csv) and, when beside it, the Consolidated list (cons_prim.csv, ...).
 
-    sdn.csv: ent_num, SDN_Name, SDN_Type, Program, Title, Call_Sign, Vess_type, Tonnage, GRT,
-    Vess_flag, Vess_owner, Remarks. alt.csv: ent_num, alt_num, alt_type, alt_name, alt_remarks.
-    add.csv: ent_num, add_num, address, city/state/postal, country, add_remarks. "-0-" is null.
-    `location` is the folder holding them or the sdn.csv file itself.
+    `location` is the folder holding them or the sdn.csv file itself. A row that cannot be read
+    at all is an error naming it; anything read but not used is counted in `load_report`.
     """
+    from rules.ofac import LoadReport, read_ofac_folder
+
     folder = location if location.is_dir() else location.parent
-    sdn_path = location if location.is_file() else folder / "sdn.csv"
-    if not sdn_path.exists():
-        raise SanctionsError(f"{location}: no sdn.csv found")
-    persons: dict[str, dict[str, Any]] = {}
-    digests = [sdn_path.read_bytes()]
-    for line, row in enumerate(_ofac_rows(sdn_path), start=1):
-        if len(row) < 4:
-            raise SanctionsError(f"{sdn_path}:{line}: expected at least 4 columns, found {len(row)}")
-        ent, name, sdn_type, program = (_field(c) for c in row[:4])
-        if not ent or not name:
-            raise SanctionsError(f"{sdn_path}:{line}: ent_num and SDN_Name are required")
-        kind = sdn_type.lower() if sdn_type.lower() in ("individual", "vessel", "aircraft") else "entity"
-        programs = [p.strip("[] ") for p in program.replace("]", "] ").split() if p.strip("[] ")]
-        persons[ent] = {
-            "id": f"SDN-{ent}",
-            "name": _display_name(name, kind),
-            "type": kind,
-            "aliases": [],
-            "weak_aliases": [],
-            "countries": [],
-            "programs": programs,
-            "remarks": _field(row[11]) if len(row) > 11 else "",
-        }
-    for name, reader in (("alt.csv", _read_aliases), ("add.csv", _read_addresses)):
-        path = folder / name
-        if path.exists():
-            digests.append(path.read_bytes())
-            reader(path, persons)
+    if not (folder / "sdn.csv").exists() and not (folder / "cons_prim.csv").exists():
+        raise SanctionsError(f"{location}: no sdn.csv or cons_prim.csv found")
+    report = LoadReport()
+    try:
+        entries, read, errors = read_ofac_folder(folder, report)
+    except OSError as exc:
+        raise SanctionsError(f"cannot read {location}: {exc.strerror}") from None
+    if errors:
+        raise SanctionsError(f"{folder}: {errors[0]}" + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""))
     ownership = list(extra_ownership)
-    digests.append(repr(ownership).encode())
-    built = []
-    for data in persons.values():
-        entry = _Entry.model_validate({**data, "countries": sorted(set(data["countries"]))})
-        built.append(_person(entry))
-    return SanctionsList(
-        source=f"OFAC SDN list ({sdn_path.name})",
+    built = persons_from_entries(entries)
+    lists = " and ".join(sorted({p.list_name for p in built})) or "no entries"
+    result = SanctionsList(
+        source=f"OFAC {lists} ({', '.join(p.name for p in read)})",
         persons=built,
         ownership=ownership,
-        version=_digest(*digests),
+        version=_digest(*(p.read_bytes() for p in read), repr(ownership).encode()),
     )
+    result.load_report = report.as_dict()
+    return result
 
 
 def load_sanctions(location: Path | None, ownership: Path | None = None) -> SanctionsList:

@@ -1,33 +1,79 @@
-"""Name similarity: one score, 0-100, of how surely two names denote the same institution or person.
+"""Name similarity, and the name policy: when a name alone may block, and when it is reviewed.
 
 SPEC 2.2: "A weak name similarity alone must never block: a block needs an exact identifier
-... or a strong name match." The score is built so that only names that share their
-distinctive words score high: generic banking words ("commercial", "bank", "development")
-count for little, a distinctive word of the listed name that the payment lacks caps the score,
-and words the payment adds that the listed name lacks lower it.
+... or a strong name match." The policy (README, "Name policy"):
+
+- **block** (strong): the listed name is there. Every distinctive part of it is equal, after
+  normalisation and transliteration (rules/names.py), to a part of the name in the payment (or the
+  whole name is, written without spaces), and the score is at least STRONG_MATCH, so that what the
+  payment adds does not outweigh it. Anything else (a word one letter off, another surname, a
+  different number) is at most a review;
+- **review** (possible match): a score of at least POSSIBLE_MATCH, with at least one distinctive
+  part equal or sounding the same (a name whose every word is only near one on the list is
+  another name: "Marco Ricci" is not "Mario Riccio"); or the listed name with one middle part
+  dropped;
+- two words count as the same word only when they are equal, one typo apart (words of five
+  letters or more), or near (Jaro-Winkler at least TOKEN_MIN, at most a few edits, by their
+  length) and start alike or sound alike (metaphone);
+  words with digits only when equal: a vessel or company whose number differs is another one.
+
+The score: generic banking words ("commercial", "bank") count for little, a distinctive word of
+the listed name the payment lacks caps it, words the payment adds lower it.
 """
 
 from __future__ import annotations
 
-from rapidfuzz.distance import JaroWinkler
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import ratio
+from rigour.text import metaphone
 
-from rules.names import NameForm, TokenKind
+from rules.names import ARTICLES, GENERIC_WORDS, NameForm, TokenKind
 
-# Calibrated on tests/golden/name_pairs.csv (`screener match-eval` prints the figures).
 STRONG_MATCH = 90.0
 POSSIBLE_MATCH = 80.0
 CONTAINED_MATCH = 92.0
+# A listed name with one middle part dropped ("Ahmad Hassan AL ASIRI" for "Ahmad Hassan
+# Mohammed AL ASIRI") is reviewed at this score.
+DROPPED_PART_MATCH = 82.0
+MAX_DROPPED = 2
 
-# Two tokens count as the same word at this Jaro-Winkler similarity or above
-# ("Cheol"/"Chol", "Dandung"/"Dandong"), never for short words, which must be exact.
-TOKEN_MIN = 0.90
+# Near words: Jaro-Winkler at least TOKEN_MIN, or PHONETIC_MIN when they sound alike, and at most
+# max_edits(length) edits apart. Short words must be equal.
+TOKEN_MIN = 0.88
+PHONETIC_MIN = 0.80
 SHORT_TOKEN = 4
+TYPO_MIN_LENGTH = 5
+# One typo in a word of TYPO_MIN_LENGTH letters or more keeps Jaro-Winkler above this (a first
+# letter wrong in five: 0.87): a floor below which nothing is compared further.
+TYPO_JW_FLOOR = 0.75
+GENERIC_TOKEN_MIN = 0.90
+# A listed name of one distinctive word is matched near only when that word is long.
+SINGLE_WORD_NEAR_MIN_LENGTH = 7
 # Without any of the listed name's distinctive words, a name cannot reach even a possible match.
 _NO_DISTINCTIVE_CAP = 50.0
 # Space-free forms this close denote the same name split differently ("Cholmin"/"Chol Min").
 COMPACT_MIN = 94.0
 COMPACT_MIN_LENGTH = 8
+# A name shorter than this (written without spaces) is never the listed name by itself.
+MIN_EXACT_LETTERS = 4
+
+
+def max_edits(length: int) -> int:
+    """Edits two near words of this (shorter) length may be apart."""
+    if length <= 5:
+        return 1
+    if length <= 9:
+        return 2
+    return 3
+
+
+@lru_cache(maxsize=200_000)
+def sound(token: str) -> str:
+    """The metaphone key of a word (rigour), for words that sound alike: Qasim/Kasim."""
+    return str(metaphone(token))
 
 
 def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
@@ -36,60 +82,197 @@ def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
     return any(haystack[i : i + len(needle)] == needle for i in range(len(haystack) - len(needle) + 1))
 
 
+def without_article(word: str) -> str:
+    """A word without the Arabic article joined to it (names.ARTICLES): "alrawi" -> "rawi"."""
+    if len(word) >= 6 and word[:2] in ARTICLES:
+        return word[2:]
+    return word
+
+
 def token_similarity(a: str, b: str) -> float:
-    """Similarity of two tokens in [0, 1], zero below the threshold."""
-    if a == b:
+    """Similarity of two words in [0, 1]: 1 when equal, 0 unless near (see the module docstring)."""
+    if a == b or _equal_without_article(a, b):
         return 1.0
-    if len(a) < SHORT_TOKEN or len(b) < SHORT_TOKEN:
+    shorter = min(len(a), len(b))
+    if shorter < SHORT_TOKEN:
         return 0.0
     sim = float(JaroWinkler.similarity(a, b))
-    return sim if sim >= TOKEN_MIN else 0.0
-
-
-def score_names(query: NameForm, listed: NameForm) -> float:
-    """Score a name found in a payment (query) against a listed name, 0-100.
-
-    recall: the share of the listed name's weight found in the query; precision: the share of
-    the query's weight that belongs to the listed name. Recall dominates (a listed name found
-    whole is strong evidence); precision tempers it (extra distinctive words suggest another
-    institution that merely contains the listed name).
-    """
-    if not query.tokens or not listed.tokens:
+    if a in GENERIC_WORDS and b in GENERIC_WORDS:
+        # Forms of the same generic word ("bank", "banking"): they weigh little either way.
+        return sim if sim >= GENERIC_TOKEN_MIN else 0.0
+    # Words with digits only when equal; more letters apart than any rule allows is no match.
+    if sim < TYPO_JW_FLOOR or abs(len(a) - len(b)) > max_edits(shorter) + 1 or not (a.isalpha() and b.isalpha()):
         return 0.0
-    if query.compact == listed.compact:
-        return 100.0
+    if shorter >= TYPO_MIN_LENGTH and OSA.distance(a, b, score_cutoff=1) <= 1:
+        # One typo (a letter wrong, missing, added, or two swapped) in a word long enough that
+        # one letter is not most of it.
+        return max(sim, TOKEN_MIN)
+    return sim if _near(a, b, sim, shorter) else 0.0
+
+
+def _equal_without_article(a: str, b: str) -> bool:
+    articled = (len(a) >= 6 and a[:2] in ARTICLES) or (len(b) >= 6 and b[:2] in ARTICLES)
+    return articled and without_article(a) == without_article(b)
+
+
+def _near(a: str, b: str, sim: float, shorter: int) -> bool:
+    """At most a few edits apart, and starting alike or sounding alike."""
+    if sim < PHONETIC_MIN:
+        return False
+    alike = sound(a) == sound(b)
+    edits = max_edits(shorter) + (1 if alike else 0)
+    if Levenshtein.distance(a, b, score_cutoff=edits) > edits:
+        return False
+    return alike or (sim >= TOKEN_MIN and a[0] == b[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One word of the listed name and the word of the payment's name it was paired with."""
+
+    listed: str
+    query: str
+    similarity: float
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """A score and what it rests on (`screener explain-match` prints it)."""
+
+    score: float
+    exact: bool  # every distinctive part of the listed name is in the query (or the whole name is)
+    reviewable: bool  # enough is equal or alike for a review at this score
+    rule: str  # which part of the policy set the score
+    parts: tuple[Part, ...] = ()
+    missing: tuple[str, ...] = ()  # listed words not found
+    extra: tuple[str, ...] = ()  # query words not in the listed name
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def strong(self) -> bool:
+        return self.exact and self.score >= STRONG_MATCH
+
+    @property
+    def possible(self) -> bool:
+        return self.reviewable and self.score >= POSSIBLE_MATCH
+
+
+def _alike(a: str, b: str) -> bool:
+    """Sounding alike, or one typo apart in a word of TYPO_MIN_LENGTH letters or more."""
+    if sound(a) == sound(b):
+        return True
+    return min(len(a), len(b)) >= TYPO_MIN_LENGTH and OSA.distance(a, b, score_cutoff=1) <= 1
+
+
+def _one_typo(listed: str, query: str) -> bool:
+    """One word carries the whole name: near only when one typo off, and either long or with its
+    first and last letters kept ("Reyco"/"Relco", but not "Santoso"/"Santos")."""
+    if OSA.distance(listed, query, score_cutoff=1) > 1:
+        return False
+    shorter = min(len(listed), len(query))
+    if shorter >= SINGLE_WORD_NEAR_MIN_LENGTH:
+        return True
+    return shorter >= TYPO_MIN_LENGTH and listed[0] == query[0] and listed[-1] == query[-1]
+
+
+def _pair(query: NameForm, listed: NameForm) -> tuple[list[tuple[float, int, int]], set[int], set[int]]:
     pairs: list[tuple[float, int, int]] = []
+    single = sum(1 for w in listed.weights if w == TokenKind.DISTINCTIVE) == 1
     for i, lt in enumerate(listed.tokens):
         for j, qt in enumerate(query.tokens):
             sim = token_similarity(lt, qt)
+            if sim and sim < 1.0 and single and listed.weights[i] == TokenKind.DISTINCTIVE and not _one_typo(lt, qt):
+                sim = 0.0
             if sim:
                 pairs.append((sim, i, j))
-    pairs.sort(reverse=True)
+    # Best first; among equals, the listed name's earlier words first ("Wan Mat WAN MIN").
+    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
     used_l: set[int] = set()
     used_q: set[int] = set()
-    matched_l = 0.0
-    matched_q = 0.0
-    distinctive_found = False
+    chosen: list[tuple[float, int, int]] = []
     for sim, i, j in pairs:
         if i in used_l or j in used_q:
             continue
         used_l.add(i)
         used_q.add(j)
-        matched_l += listed.weights[i] * sim
-        matched_q += query.weights[j] * sim
-        if listed.weights[i] == TokenKind.DISTINCTIVE:
-            distinctive_found = True
+        chosen.append((sim, i, j))
+    return chosen, used_l, used_q
+
+
+def compare_names(query: NameForm, listed: NameForm) -> Comparison:
+    """Compare a name found in a payment (query) with a listed name.
+
+    recall: the share of the listed name's weight found in the query; precision: the share of
+    the query's weight that belongs to the listed name. Recall dominates (a listed name found
+    whole is strong evidence); precision tempers it (extra distinctive words suggest another
+    name that merely contains the listed one).
+    """
+    if not query.tokens or not listed.tokens:
+        return Comparison(0.0, False, False, "empty")
+    if query.compact == listed.compact:
+        if len(listed.compact) < MIN_EXACT_LETTERS:
+            # "EKO", "STG": too short to identify anything by itself.
+            return Comparison(POSSIBLE_MATCH, False, True, "equal, but too short to identify")
+        return Comparison(100.0, True, True, "equal written without spaces")
+    chosen, used_l, used_q = _pair(query, listed)
+    matched_l = sum(listed.weights[i] * sim for sim, i, _ in chosen)
+    matched_q = sum(query.weights[j] * sim for sim, _, j in chosen)
+    parts = tuple(
+        Part(listed.tokens[i], query.tokens[j], round(sim, 3), listed.weights[i])
+        for sim, i, j in sorted(chosen, key=lambda c: c[1])
+    )
+    missing = tuple(t for i, t in enumerate(listed.tokens) if i not in used_l)
+    extra = tuple(t for j, t in enumerate(query.tokens) if j not in used_q)
+    distinctive = [i for i, w in enumerate(listed.weights) if w == TokenKind.DISTINCTIVE]
+    equal = {i for sim, i, _ in chosen if sim == 1.0}
+    alike = {i for sim, i, j in chosen if sim == 1.0 or _alike(listed.tokens[i], query.tokens[j])}
+    exact = all(i in equal for i in distinctive) if distinctive else all(i in equal for i in range(len(listed.tokens)))
+    reviewable = bool(alike & set(distinctive)) if distinctive else bool(alike)
     recall = matched_l / listed.total
     precision = matched_q / query.total
     score = 100.0 * recall * precision**0.5
-    if listed.has_distinctive and not distinctive_found:
+    rule = "words"
+    if distinctive and not any(i in used_l for i in distinctive):
         score = min(score, _NO_DISTINCTIVE_CAP)
-    if score < STRONG_MATCH and _contains(query.tokens, listed.tokens) and listed.total > 0.6:
+        rule = "no distinctive word found"
+    if score < STRONG_MATCH and _contains(query.tokens, listed.tokens) and _institutional(listed):
         # The listed name stands whole and in order in the query ("Commercial Bank of Syria,
         # Damascus"): what the payment adds qualifies it; known look-alikes are suppressed apart.
-        score = CONTAINED_MATCH
+        score, rule, exact = CONTAINED_MATCH, "listed name contained whole", True
     if score < STRONG_MATCH and min(len(query.compact), len(listed.compact)) >= COMPACT_MIN_LENGTH:
         compact = float(ratio(query.compact, listed.compact))
-        if compact >= COMPACT_MIN:
-            score = max(score, compact)
-    return round(float(score), 1)
+        if compact >= COMPACT_MIN and compact > score:
+            score, rule, reviewable = compact, "near written without spaces", True
+    if score < POSSIBLE_MATCH and _dropped_middle(listed, distinctive, equal, extra, query):
+        score, rule, reviewable = DROPPED_PART_MATCH, "one middle part dropped", True
+    return Comparison(round(float(score), 1), exact, reviewable, rule, parts, missing, extra)
+
+
+def _institutional(listed: NameForm) -> bool:
+    """A listed name that qualifies as contained whole in a longer one: an institution's (a
+    generic word in it) or one of three words or more; two syllables of a personal name inside a
+    longer name are a coincidence, not the name."""
+    return listed.total > 0.6 and (len(listed.tokens) >= 3 or any(w != TokenKind.DISTINCTIVE for w in listed.weights))
+
+
+def _dropped_middle(
+    listed: NameForm, distinctive: list[int], equal: set[int], extra: tuple[str, ...], query: NameForm
+) -> bool:
+    """The listed name with a middle part dropped: the distinctive words missing are one run of
+    at most MAX_DROPPED words ("Abdul-Ghani" is two) with an equal distinctive word before and
+    after it, every other distinctive word equal, and nothing distinctive added."""
+    if len(distinctive) < 3 or len(query.tokens) < 2:
+        return False
+    missing = [i for i in distinctive if i not in equal]
+    if not missing or len(missing) > MAX_DROPPED or len(distinctive) - len(missing) < 2:
+        return False
+    run = distinctive.index(missing[0])
+    if distinctive[run : run + len(missing)] != missing or run == 0 or run + len(missing) == len(distinctive):
+        return False
+    return not any(query.weights[query.tokens.index(t)] == TokenKind.DISTINCTIVE for t in extra)
+
+
+def score_names(query: NameForm, listed: NameForm) -> float:
+    """The score of compare_names, 0-100."""
+    return compare_names(query, listed).score

@@ -15,15 +15,26 @@ from rules.checks.facts import Facts
 from rules.checks.name_evidence import suppressed_by_look_alike
 from rules.decision import Hit
 from rules.sanctions import BlockedPerson
-from rules.similarity import POSSIBLE_MATCH, STRONG_MATCH
+from rules.similarity import POSSIBLE_MATCH, Comparison
 
 RULE = "blocked_person"
 POSSIBLE = "possible_match"
 
 
 def _describe(person: BlockedPerson) -> str:
-    kind = "entity owned 50 percent or more by blocked persons" if person.owned_by else f"blocked {person.type}"
-    return f"{person.name} ({kind}, {person.authority})"
+    if person.owned_by:
+        kind = "entity owned 50 percent or more by blocked persons"
+    elif person.blocks:
+        kind = f"blocked {person.type}"
+    else:
+        kind = f"{person.type} on the {person.list_name}"
+    return f"{person.name} ({kind}, {person.list_name} entry {person.id}, {person.authority})"
+
+
+NON_SDN = (
+    "the entry is on OFAC's Consolidated (non-SDN) list, whose programs restrict particular "
+    "dealings rather than block property: an analyst decides whether this payment is one of them"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +46,7 @@ class PersonMatch:
     score: float
     strong: bool
     contradicted: bool
+    comparison: Comparison
 
 
 def person_matches(rules: RuleSet, name: str, country: str | None) -> list[PersonMatch]:
@@ -46,20 +58,25 @@ def person_matches(rules: RuleSet, name: str, country: str | None) -> list[Perso
 def _person_matches(rules: RuleSet, name: str, country: str | None) -> list[PersonMatch]:
     """Listed persons the name matches (best variant each), after look-alike suppression.
 
-    Strong means a score of STRONG_MATCH or more with no country in the payment that the listed
-    person is not known in.
+    Strong means the name policy's strong match (rules/similarity.py: the listed name is there)
+    with no country in the payment that the listed person is not known in; the others are
+    possible matches.
     """
-    best: dict[str, tuple[float, BlockedPerson, str]] = {}
+    best: dict[str, tuple[tuple[bool, float], BlockedPerson, str, Comparison]] = {}
     for hit in rules.sanctions.index.search(name, POSSIBLE_MATCH):
+        comparison = hit.comparison
+        if not (comparison.strong or comparison.possible):
+            continue
         person = hit.name.payload
-        if person.id not in best or hit.score > best[person.id][0]:
-            best[person.id] = (hit.score, person, hit.name.form.original)
+        rank = (comparison.strong, hit.score)
+        if person.id not in best or rank > best[person.id][0]:
+            best[person.id] = (rank, person, hit.name.form.original, comparison)
     out: list[PersonMatch] = []
-    for score, person, listed in best.values():
+    for (_, score), person, listed, comparison in best.values():
         if suppressed_by_look_alike(rules, name, score) is not None:
             continue
         contradicted = bool(country and person.countries and country not in person.countries)
-        out.append(PersonMatch(person, listed, score, score >= STRONG_MATCH and not contradicted, contradicted))
+        out.append(PersonMatch(person, listed, score, comparison.strong and not contradicted, contradicted, comparison))
     return out
 
 
@@ -68,7 +85,7 @@ def _screen_name(facts: Facts, field: str, name: str, country: str | None) -> li
     who = f"{field.split('.', maxsplit=1)[0]} {name!r}"
     for match in person_matches(facts.rules, name, country):
         person, score, listed = match.person, match.score, match.listed
-        if match.strong and not facts.authorised:
+        if match.strong and person.blocks and not facts.authorised:
             hits.append(
                 Hit(
                     RULE,
@@ -83,16 +100,18 @@ def _screen_name(facts: Facts, field: str, name: str, country: str | None) -> li
                 )
             )
             continue
-        if match.strong:
+        if match.strong and not person.blocks:
+            why = NON_SDN
+        elif match.strong:
             why = (
                 f"the payment carries authorization {facts.authorization_text()!r}, which an analyst "
                 "must confirm is an OFAC licence covering it"
             )
-        elif match.contradicted and score >= STRONG_MATCH:
+        elif match.contradicted and match.comparison.strong:
             why = f"but the party's country {country} is not among the listed person's ({', '.join(person.countries)})"
         else:
-            why = "too weak to act on alone"
-        rule = RULE if score >= STRONG_MATCH else POSSIBLE
+            why = f"a possible match ({match.comparison.rule}), not the listed name itself: too weak to act on alone"
+        rule = RULE if match.comparison.strong else POSSIBLE
         hits.append(
             Hit(
                 rule,
@@ -108,15 +127,47 @@ def _screen_name(facts: Facts, field: str, name: str, country: str | None) -> li
     return hits
 
 
+def _screen_bic(facts: Facts, field: str, bic: str) -> list[Hit]:
+    """A BIC the list gives for a listed institution (OFAC remarks "SWIFT/BIC ..."): the same
+    institution, any branch, whatever name the payment gives it."""
+    hits: list[Hit] = []
+    for person in facts.rules.sanctions.with_bic(bic):
+        listed = next((b for b in person.bics if b[:8] == bic[:8]), bic)
+        acts = person.blocks and not facts.authorised
+        if acts:
+            why = "dealings in blocked property are prohibited"
+        elif person.blocks:
+            why = f"but the payment carries authorization {facts.authorization_text()!r}, which an analyst must confirm"
+        else:
+            why = NON_SDN
+        hits.append(
+            Hit(
+                RULE,
+                person.citation,
+                "block" if acts else "review",
+                field,
+                bic,
+                person.name,
+                100.0,
+                f"BIC {bic} identifies {_describe(person)}, listed with SWIFT/BIC {listed}; {why}.",
+            )
+        )
+    return hits
+
+
 def blocked_person_hits(facts: Facts) -> list[Hit]:
     """Every blocked-person hit for the payment."""
     payment = facts.payment
     hits: list[Hit] = []
     for path, party in payment.parties():
         hits.extend(_screen_name(facts, f"{path}.name", party.name, party.country))
+        if party.bic:
+            hits.extend(_screen_bic(facts, f"{path}.bic", party.bic))
     for path, inst in payment.institutions():
         if inst.name:
             hits.extend(_screen_name(facts, f"{path}.name", inst.name, inst.country))
+        if inst.bic:
+            hits.extend(_screen_bic(facts, f"{path}.bic", inst.bic))
     for i, line in enumerate(payment.remittance_information):
         for named in facts.rules.sanctions.index.find_in_text(line):
             person = named.payload

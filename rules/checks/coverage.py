@@ -19,7 +19,7 @@ from rules.catalog import Basis, RuleSet, SpecialMeasure
 from rules.checks.evidence import Evidence, identified, jurisdiction_measures, possible
 from rules.checks.name_evidence import SWIFT_LINE_LENGTHS, name_evidence
 from rules.financial_institutions import InstitutionKind
-from rules.names import BRANCH_WORDS, ends_open, text_tokens
+from rules.names import BRANCH_WORDS, OFFICE_WORDS, ends_open, text_tokens
 from rules.payment import Institution
 from rules.places import PlaceMatch
 from rules.registry import InstitutionRecord, Registry
@@ -51,6 +51,10 @@ def _identity_evidence(
     return found
 
 
+# A place named beside one of these is where that office of the institution is.
+_QUALIFIER_MARKS = BRANCH_WORDS | OFFICE_WORDS
+
+
 def qualifier_places(rules: RuleSet, name: str | None) -> list[PlaceMatch]:
     """Places a name's branch qualifier names: "Bank of China, Pyongyang Branch", "Branch in Tehran"."""
     return qualifier_places_in(rules, text_tokens(name)) if name else []
@@ -58,11 +62,11 @@ def qualifier_places(rules: RuleSet, name: str | None) -> list[PlaceMatch]:
 
 def qualifier_places_in(rules: RuleSet, tokens: tuple[str, ...]) -> list[PlaceMatch]:
     """qualifier_places over tokens already made."""
-    if BRANCH_WORDS.isdisjoint(tokens):
+    if _QUALIFIER_MARKS.isdisjoint(tokens):
         return []
     out: list[PlaceMatch] = []
     for i, tok in enumerate(tokens):
-        if tok not in BRANCH_WORDS:
+        if tok not in _QUALIFIER_MARKS:
             continue
         for k in range(_QUALIFIER_WORDS, 0, -1):
             for seq in (tokens[max(0, i - k) : i], tokens[i + 1 : i + 1 + k]):

@@ -13,7 +13,7 @@ from tests.conftest import hits_of, payment, registry
 @pytest.mark.parametrize("name", ["Choe Chol Min", "CHOE, Chol Min", "Ch'oe Ch'ol-min", "최철민", "Chol Min Choe"])
 def test_designated_individual_blocks_in_any_spelling(decide, name):
     d = decide(payment(creditor={"name": name}))
-    assert hits_of(d) == [("blocked_person", "OFAC SDN List; E.O. 13382", "block")]
+    assert hits_of(d) == [("blocked_person", "OFAC SDN List, entry seed002-1; E.O. 13382", "block")]
 
 
 def test_different_person_passes(decide):
@@ -31,7 +31,7 @@ def test_look_alike_academy_passes(decide):
 
 def test_weak_alias_alone_is_only_reviewed(decide):
     d = decide(payment(creditor={"name": "SANS"}))
-    assert hits_of(d) == [("possible_match", "OFAC SDN List; E.O. 13382", "review")]
+    assert hits_of(d) == [("possible_match", "OFAC SDN List, entry seed002-3; E.O. 13382", "review")]
 
 
 def test_authorization_turns_block_into_review(decide):
@@ -41,7 +41,7 @@ def test_authorization_turns_block_into_review(decide):
             authorization={"type": "OFAC specific license", "reference": "X-1"},
         )
     )
-    assert hits_of(d) == [("blocked_person", "OFAC SDN List; E.O. 13382", "review")]
+    assert hits_of(d) == [("blocked_person", "OFAC SDN List, entry seed002-1; E.O. 13382", "review")]
 
 
 def test_country_where_the_person_is_not_known_turns_block_into_review(decide):
@@ -51,7 +51,7 @@ def test_country_where_the_person_is_not_known_turns_block_into_review(decide):
 
 def test_name_in_remittance_text_is_reviewed(decide):
     d = decide(payment(remittance_information=["Consulting for Choe Chol Min"]))
-    assert hits_of(d) == [("possible_match", "OFAC SDN List; E.O. 13382", "review")]
+    assert hits_of(d) == [("possible_match", "OFAC SDN List, entry seed002-1; E.O. 13382", "review")]
 
 
 def _person(pid: str, name: str) -> BlockedPerson:
