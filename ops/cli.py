@@ -157,34 +157,6 @@ def show_rules(
         print(rules_table(report))
 
 
-@app.command("match-eval")
-def match_eval(
-    corpus: Annotated[Path, typer.Option("--corpus", help="Golden name pairs CSV.")] = DEFAULT_CORPUS,
-    rules_dir: RulesOpt = None,
-    sanctions: SanctionsOpt = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every pair that went wrong.")] = False,
-) -> None:
-    """Print precision and recall of name matching on the golden corpus."""
-    from rules.evaluation import evaluate, read_pairs
-
-    try:
-        pairs = read_pairs(corpus.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot use corpus {corpus}: {exc}") from None
-    result = evaluate(_load_rules(rules_dir, sanctions, None), pairs)
-    print(
-        f"pairs {result.total}: should-match {result.true_pos + result.false_neg}, "
-        f"must-not-match {result.false_pos + result.true_neg}"
-    )
-    print(
-        f"precision {result.precision:.3f}  recall {result.recall:.3f}  "
-        f"(true pos {result.true_pos}, false pos {result.false_pos}, false neg {result.false_neg}, "
-        f"true neg {result.true_neg}; possible-match reviews on must-not-match {result.reviews_on_no_match})"
-    )
-    for err in result.errors if verbose else result.errors[:10]:
-        print(f"  {err}")
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning usage problems into one line and exit code 2."""
     _register_extra_commands()
@@ -212,5 +184,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _register_extra_commands() -> None:
-    """The streaming commands live in their own module; importing it registers them."""
+    """The streaming and name-matching commands live in their own modules; importing them
+    registers them."""
+    import ops.name_cli
     import ops.stream_cli  # noqa: F401

@@ -43,6 +43,7 @@ from rules.similarity import (
     compare_names,
     sound,
     token_similarity,
+    undoubled,
     without_article,
 )
 
@@ -187,6 +188,7 @@ class NameIndex(Generic[T]):
                 buckets[f"f:{tok[0]}"].add(tok)
                 buckets[f"m:{sound(tok)}"].add(tok)
             buckets[f"a:{_bare(tok)}"].add(tok)
+            buckets[f"d:{undoubled(tok)}"].add(tok)
             if len(tok) >= TYPO_MIN_LENGTH - 1:
                 for key in _deletions(tok):
                     by_deletion[key].add(tok)
@@ -203,6 +205,7 @@ class NameIndex(Generic[T]):
             return cached
         found = {token} if token in self._vocabulary else set()
         found.update(self._buckets.get(f"a:{_bare(token)}", ()))
+        found.update(w for w in self._buckets.get(f"d:{undoubled(token)}", ()) if token_similarity(token, w))
         if len(token) >= TYPO_MIN_LENGTH - 1:
             for key in _deletions(token):
                 found.update(w for w in self._by_deletion.get(key, ()) if token_similarity(token, w))

@@ -23,6 +23,7 @@ the listed name the payment lacks caps it, words the payment adds lower it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -95,7 +96,8 @@ def token_similarity(a: str, b: str) -> float:
         return 1.0
     shorter = min(len(a), len(b))
     if shorter < SHORT_TOKEN:
-        return 0.0
+        # Short words only when equal but for a doubled letter ("Min"/"Minn").
+        return TOKEN_MIN if a.isalpha() and undoubled(a) == undoubled(b) else 0.0
     sim = float(JaroWinkler.similarity(a, b))
     if a in GENERIC_WORDS and b in GENERIC_WORDS:
         # Forms of the same generic word ("bank", "banking"): they weigh little either way.
@@ -108,6 +110,14 @@ def token_similarity(a: str, b: str) -> float:
         # one letter is not most of it.
         return max(sim, TOKEN_MIN)
     return sim if _near(a, b, sim, shorter) else 0.0
+
+
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def undoubled(word: str) -> str:
+    """A word with each doubled letter written once."""
+    return _DOUBLED.sub(r"\1", word)
 
 
 def _equal_without_article(a: str, b: str) -> bool:

@@ -1,0 +1,126 @@
+"""The name policy (rules/similarity.py, README "Name policy"): a name alone blocks only when it
+is the listed name; near names are reviewed; the rest pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rules import RuleSet, load_rules, parse_payment, screen
+from rules.names import name_form
+from rules.sanctions import SanctionsList, persons_from_entries
+from rules.similarity import compare_names
+from tests.conftest import SCREENED_AT, payment, registry
+
+ENTRIES: list[dict[str, Any]] = [
+    {"id": "T-1", "name": "Mario RICCIO", "type": "individual", "programs": ["SDGT"]},
+    {"id": "T-2", "name": "Ahmad AL-SHAMI", "type": "individual", "programs": ["SDGT"]},
+    {"id": "T-3", "name": "Chol Min CHOE", "type": "individual", "programs": ["DPRK"]},
+    {"id": "T-4", "name": "Ahmad Hassan Mohammed AL ASIRI", "type": "individual", "programs": ["SDGT"]},
+    {"id": "T-5", "name": "AUTOTRANSPORTES JYM S.A. DE C.V.", "programs": ["SDNTK"]},
+    {"id": "T-6", "name": "TATA QUARTZ PVT LTD", "programs": ["IRAN"]},
+    {"id": "T-7", "name": "PT KARYA BINTANG NUSA", "programs": ["IRAN"]},
+    {"id": "T-8", "name": "SEA STAR 7", "type": "vessel", "programs": ["IRAN"]},
+    {"id": "T-9", "name": "ZARNEGAR TRADING", "programs": ["IRAN"], "aliases": ["GOLDEN ZARNEGAR COMPANY"]},
+    {"id": "T-10", "name": "NEW DAWN (ex-OLD HORIZON)", "type": "vessel", "programs": ["IRAN"]},
+    {"id": "T-11", "name": "Teng JIN", "type": "individual", "programs": ["NPWMD"]},
+    {"id": "T-12", "name": "OOO STG-EKO", "programs": ["RUSSIA-EO14024"]},
+    {"id": "T-13", "name": "IRAN SPACE AGENCY", "programs": ["NPWMD"]},
+]
+
+
+@pytest.fixture(scope="module")
+def policy_rules() -> RuleSet:
+    from rules.ofac import names_within
+
+    entries = []
+    for entry in ENTRIES:
+        within = names_within(entry["name"])
+        if within:
+            entry = dict(entry, name=entry["name"].split(" (")[0], aliases=[*entry.get("aliases", []), *within])
+        entries.append(entry)
+    base = load_rules()
+    sanctions = SanctionsList("policy test list", persons_from_entries(entries), version="policy")
+    return RuleSet(
+        measures=base.measures,
+        account_rules=base.account_rules,
+        calendar=base.calendar,
+        look_alikes=base.look_alikes,
+        sanctions=sanctions,
+        measures_version=base.measures_version,
+    )
+
+
+def action(rules: RuleSet, name: str) -> str:
+    d = screen(parse_payment(payment(creditor={"name": name})), registry(), rules, SCREENED_AT)
+    hits = [h for h in d.hits if h.rule in ("blocked_person", "possible_match")]
+    if any(h.action == "block" for h in hits):
+        return "block"
+    return "review" if hits else "pass"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Mario Riccio",  # case
+        "RICCIO, Mario",  # order
+        "Ahmad Alshami",  # hyphen removed from an Arabic name
+        "Ahmad Al Shami",
+        "AUTOTRANSPORTES JYM SOCIEDAD ANONIMA DE CAPITAL VARIABLE",  # legal form spelled out
+        "Tata Quartz Private Limited",
+        "Perseroan Terbatas Karya Bintang Nusa",
+        "Golden Zarnegar Company",  # an alias
+        "OLD HORIZON",  # a former name written into the listed one
+        "Ch\u043el Min Choe",  # a Cyrillic o among Latin letters
+        "Zar\u200bnegar Trading",  # a zero-width space
+        "IRAN SPACE AGENCY",  # "agency" names the institution, not an office of it
+    ],
+)
+def test_the_listed_name_in_any_writing_blocks(policy_rules: RuleSet, name: str) -> None:
+    assert action(policy_rules, name) == "block"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Mario Ricco",  # one typo
+        "Choe Chol Minn",
+        "Ahmad Hassan AL ASIRI",  # the middle name dropped
+        "Ahmad AL ASIRI",
+        "ZARNEGR TRADING",  # a typo in the distinctive word
+    ],
+)
+def test_near_names_are_reviewed_not_blocked(policy_rules: RuleSet, name: str) -> None:
+    assert action(policy_rules, name) == "review"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Marco Ricci",  # no word of it equal or sounding the same: another person
+        "Ahmed Al Shamsi",  # another surname: at most a review
+        "Cho Chol Min",  # another Korean surname (Cho for Choe)
+        "SEA STAR 8",  # another number: another vessel
+        "Jin Teng Mining Cooperative",  # two syllables of a personal name inside a company's
+        "Yuhanhoesa Eko",  # "EKO" alone identifies nothing
+    ],
+)
+def test_another_name_never_blocks(policy_rules: RuleSet, name: str) -> None:
+    assert action(policy_rules, name) != "block"
+
+
+def test_another_number_is_not_the_listed_vessel() -> None:
+    c = compare_names(name_form("SEA STAR 8"), name_form("SEA STAR 7"))
+    assert not c.exact and c.missing == ("7",)
+
+
+def test_the_comparison_explains_every_part() -> None:
+    c = compare_names(name_form("Ahmad Hassan AL ASIRI"), name_form("Ahmad Hassan Mohammed AL ASIRI"))
+    assert c.rule == "one middle part dropped" and c.missing == ("mohammed",)
+    assert [(p.listed, p.query, p.similarity) for p in c.parts] == [
+        ("ahmad", "ahmad", 1.0),
+        ("hassan", "hassan", 1.0),
+        ("alasiri", "alasiri", 1.0),
+    ]
+    assert c.possible and not c.strong
