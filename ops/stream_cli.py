@@ -279,10 +279,27 @@ def bench(
     partitions: Annotated[
         int, typer.Option("--partitions", min=1, max=64, help="Partitions of the payments and output topics.")
     ] = 4,
+    listed: Annotated[
+        Path | None,
+        typer.Option(
+            "--list",
+            help="Only the engine, on this list (OFAC folder or YAML) against the packaged list in the same run.",
+        ),
+    ] = None,
 ) -> None:
     """Benchmark the engine, two baselines and the service on the embedded broker; print a table and a JSON line."""
     from ops.bench.run import print_summary
     from ops.bench.run import run as run_bench
+
+    if listed is not None:
+        from ops.bench.list_bench import run as run_list_bench
+        from rules.sanctions import SanctionsError
+
+        try:
+            print(json.dumps(run_list_bench(listed, seed, quick), indent=2))
+        except SanctionsError as exc:
+            raise UsageError(str(exc)) from None
+        return
 
     try:
         result = run_bench(quick, seed, workdir, workers=workers, partitions=partitions)

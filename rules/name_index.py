@@ -41,6 +41,7 @@ from rules.similarity import (
     TYPO_MIN_LENGTH,
     Comparison,
     compare_names,
+    max_edits,
     sound,
     token_similarity,
     undoubled,
@@ -185,14 +186,14 @@ class NameIndex(Generic[T]):
         by_deletion: dict[str, set[str]] = defaultdict(set)
         for tok in frequency:
             if len(tok) >= SHORT_TOKEN:
-                buckets[f"f:{tok[0]}"].add(tok)
+                buckets[f"f:{tok[:2]}{len(tok)}"].add(tok)
                 buckets[f"m:{sound(tok)}"].add(tok)
             buckets[f"a:{_bare(tok)}"].add(tok)
             buckets[f"d:{undoubled(tok)}"].add(tok)
             if len(tok) >= TYPO_MIN_LENGTH - 1:
                 for key in _deletions(tok):
                     by_deletion[key].add(tok)
-        self._buckets = {k: sorted(v) for k, v in buckets.items()}
+        self._buckets = {k: tuple(v) for k, v in buckets.items()}
         self._by_deletion = {k: tuple(v) for k, v in by_deletion.items()}
 
     def __len__(self) -> int:
@@ -210,7 +211,15 @@ class NameIndex(Generic[T]):
             for key in _deletions(token):
                 found.update(w for w in self._by_deletion.get(key, ()) if token_similarity(token, w))
         if len(token) >= SHORT_TOKEN:
-            for key in (f"f:{token[0]}", f"m:{sound(token)}"):
+            # Words starting alike, of the lengths token_similarity can accept, and words that
+            # sound alike.
+            size = len(token)
+            keys = [
+                f"f:{token[:2]}{n}"
+                for n in range(max(SHORT_TOKEN, size - 4), size + 5)
+                if abs(size - n) <= max_edits(min(size, n)) + 1
+            ]
+            for key in (*keys, f"m:{sound(token)}"):
                 bucket = self._buckets.get(key)
                 if bucket:
                     # Near words pass a Jaro-Winkler floor first (in C), then the full test.
@@ -231,22 +240,22 @@ class NameIndex(Generic[T]):
         for tok in set(form.tokens):
             matched |= self.similar_words(tok)
         required, essential, weights, may_miss = self._required, self._essential, self._weights, self._may_miss
-        dropped_ok, distinct = self._dropped_ok, self._distinct
+        # A name with a middle part dropped needs two words of the query (similarity._dropped_middle).
+        dropped_ok = self._dropped_ok if len(form.tokens) >= 2 else None
+        distinct = self._distinct
         for word in matched:
             for idx in required.get(word, ()):
                 if idx in found:
                     continue
-                if dropped_ok[idx]:
+                # The recall bound: the listed name's weight among the matched words.
+                if essential[idx] <= matched and (
+                    sum(w for t, w in weights[idx].items() if t not in matched) <= may_miss[idx]
+                ):
+                    found.add(idx)
+                elif dropped_ok is not None and dropped_ok[idx]:
                     have = len(distinct[idx] & matched)
                     if have >= 2 and len(distinct[idx]) - have <= MAX_DROPPED:
                         found.add(idx)  # similarity._dropped_middle decides
-                        continue
-                if not essential[idx] <= matched:
-                    continue
-                # The recall bound: the listed name's weight among the matched words.
-                missing = sum(w for t, w in weights[idx].items() if t not in matched)
-                if missing <= may_miss[idx]:
-                    found.add(idx)
         if len(form.compact) >= COMPACT_MIN_LENGTH:
             lo, hi = _compact_lengths(len(form.compact))
             for key in (f"p:{form.compact[:_ENDS]}", f"s:{form.compact[-_ENDS:]}"):

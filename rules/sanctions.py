@@ -149,6 +149,8 @@ def derive_owned_entities(persons: list[BlockedPerson], ownership: list[Ownershi
     Repeats until nothing changes, so an entity owned by an entity blocked under the rule is
     blocked too; ownership by persons that are not blocked never counts.
     """
+    if not ownership:
+        return []
     blocked: dict[str, BlockedPerson] = {}
     for person in persons:
         blocked[person.id] = person

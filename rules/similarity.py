@@ -14,7 +14,7 @@ SPEC 2.2: "A weak name similarity alone must never block: a block needs an exact
   dropped;
 - two words count as the same word only when they are equal, one typo apart (words of five
   letters or more), or near (Jaro-Winkler at least TOKEN_MIN, at most a few edits, by their
-  length) and start alike or sound alike (metaphone);
+  length) and start alike (two letters) or sound alike (metaphone);
   words with digits only when equal: a vessel or company whose number differs is another one.
 
 The score: generic banking words ("commercial", "bank") count for little, a distinctive word of
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import groupby
 from functools import lru_cache
 
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
@@ -112,12 +113,14 @@ def token_similarity(a: str, b: str) -> float:
     return sim if _near(a, b, sim, shorter) else 0.0
 
 
-_DOUBLED = re.compile(r"(.)\1+")
+_DOUBLED = re.compile(r"(.)\1")
 
 
 def undoubled(word: str) -> str:
     """A word with each doubled letter written once."""
-    return _DOUBLED.sub(r"\1", word)
+    if _DOUBLED.search(word) is None:
+        return word
+    return "".join(letter for letter, _ in groupby(word))
 
 
 def _equal_without_article(a: str, b: str) -> bool:
@@ -126,14 +129,14 @@ def _equal_without_article(a: str, b: str) -> bool:
 
 
 def _near(a: str, b: str, sim: float, shorter: int) -> bool:
-    """At most a few edits apart, and starting alike or sounding alike."""
+    """At most a few edits apart, and starting alike (two letters) or sounding alike."""
     if sim < PHONETIC_MIN:
         return False
     alike = sound(a) == sound(b)
     edits = max_edits(shorter) + (1 if alike else 0)
     if Levenshtein.distance(a, b, score_cutoff=edits) > edits:
         return False
-    return alike or (sim >= TOKEN_MIN and a[0] == b[0])
+    return alike or (sim >= TOKEN_MIN and a[:2] == b[:2])
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,9 +37,8 @@ def policy_rules() -> RuleSet:
     entries = []
     for entry in ENTRIES:
         within = names_within(entry["name"])
-        if within:
-            entry = dict(entry, name=entry["name"].split(" (")[0], aliases=[*entry.get("aliases", []), *within])
-        entries.append(entry)
+        primary = entry["name"].split(" (")[0]
+        entries.append(dict(entry, name=primary, aliases=[*entry.get("aliases", []), *within]) if within else entry)
     base = load_rules()
     sanctions = SanctionsList("policy test list", persons_from_entries(entries), version="policy")
     return RuleSet(
