@@ -23,7 +23,7 @@ import math
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from rapidfuzz import process
@@ -56,6 +56,10 @@ INDEXED_MIN_SCORE = POSSIBLE_MATCH
 # Margin for the rounding of scores to one decimal (a raw 79.95 shows as 80.0).
 _ROUNDING = 0.001
 _SIMILAR_CACHE_MAX = 100_000
+# A listed name of at most COMMON_NAME_MAX_WORDS distinctive words, each found in at least
+# COMMON_WORD_NAMES listed names, does not identify anyone by itself.
+COMMON_WORD_NAMES = 8
+COMMON_NAME_MAX_WORDS = 2
 
 
 def _bare(word: str) -> str:
@@ -82,6 +86,9 @@ class IndexedName(Generic[T]):
     form: NameForm
     payload: T
     weak: bool
+    # Made only of words many listed names share ("Zhang Wei", "Hassan Mohamed"): found whole,
+    # it is still a possible match, not the listed person (COMMON_WORD_NAMES).
+    common: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +119,7 @@ class NameIndex(Generic[T]):
             if form.tokens:
                 self._names.append(IndexedName(form, payload, weak))
         frequency = Counter(tok for named in self._names for tok in set(named.form.tokens))
+        self._names = [self._mark_common(named, frequency) for named in self._names]
         required: dict[str, list[int]] = defaultdict(list)
         compact: dict[str, list[int]] = defaultdict(list)
         ends: dict[str, list[int]] = defaultdict(list)
@@ -195,6 +203,12 @@ class NameIndex(Generic[T]):
                     by_deletion[key].add(tok)
         self._buckets = {k: tuple(v) for k, v in buckets.items()}
         self._by_deletion = {k: tuple(v) for k, v in by_deletion.items()}
+
+    @staticmethod
+    def _mark_common(named: IndexedName[T], frequency: Counter[str]) -> IndexedName[T]:
+        words = [t for t, w in zip(named.form.tokens, named.form.weights, strict=True) if w == TokenKind.DISTINCTIVE]
+        common = 1 < len(words) <= COMMON_NAME_MAX_WORDS and all(frequency[t] >= COMMON_WORD_NAMES for t in words)
+        return IndexedName(named.form, named.payload, named.weak, common) if common else named
 
     def __len__(self) -> int:
         return len(self._names)
@@ -297,6 +311,10 @@ class NameIndex(Generic[T]):
                 comparison = Comparison(POSSIBLE_MATCH if equal else 0.0, False, equal, "weak alias")
             else:
                 comparison = compare_names(form, named.form)
+                if named.common and comparison.exact:
+                    comparison = replace(
+                        comparison, exact=False, rule=f"{comparison.rule}; every word common on the list"
+                    )
             if comparison.score >= min_score:
                 hits.append(NameHit(comparison.score, named, comparison))
         hits.sort(key=lambda h: (-h.score, h.name.form.original))
