@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
@@ -30,6 +30,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.fuzz import ratio
 
+from rules.korean import is_romanised_korean, korean_key
 from rules.names import NameForm, TokenKind, name_form, text_tokens
 from rules.similarity import (
     COMPACT_MIN,
@@ -112,14 +113,28 @@ def _compact_lengths(length: int) -> tuple[int, int]:
 class NameIndex(Generic[T]):
     """Names (with a payload each) searchable by similarity."""
 
-    def __init__(self, entries: Iterable[tuple[str, T, bool]]) -> None:
+    def __init__(self, entries: Iterable[tuple[str, T, bool]], personal: Callable[[T], bool] | None = None) -> None:
+        """`personal` tells the names of people, to which COMMON_WORD_NAMES applies: their words
+        are counted among people's names only (a network of listed companies sharing a word is
+        not a common name)."""
         self._names: list[IndexedName[T]] = []
         for text, payload, weak in entries:
             form = name_form(text)
             if form.tokens:
                 self._names.append(IndexedName(form, payload, weak))
         frequency = Counter(tok for named in self._names for tok in set(named.form.tokens))
-        self._names = [self._mark_common(named, frequency) for named in self._names]
+        if personal is not None:
+            people = [personal(named.payload) for named in self._names]
+            among_people = Counter(
+                tok
+                for named, person in zip(self._names, people, strict=True)
+                if person
+                for tok in set(named.form.tokens)
+            )
+            self._names = [
+                self._mark_common(named, among_people) if person else named
+                for named, person in zip(self._names, people, strict=True)
+            ]
         required: dict[str, list[int]] = defaultdict(list)
         compact: dict[str, list[int]] = defaultdict(list)
         ends: dict[str, list[int]] = defaultdict(list)
@@ -162,15 +177,10 @@ class NameIndex(Generic[T]):
                     required[tok].append(idx)
         self._required = {k: tuple(v) for k, v in required.items()}
         self._compact = {k: tuple(v) for k, v in compact.items()}
-        # Per key, ordered by length: the lengths, the positions, and the compact forms for
-        # rapidfuzz to filter in one call (only the lengths the compact rule can accept).
+        self._index_korean()
         # Per listed name, the weight it may miss and still reach INDEXED_MIN_SCORE.
         self._may_miss = [may_miss * named.form.total for named in self._names]
-        self._ends: dict[str, tuple[list[int], tuple[int, ...], list[str]]] = {}
-        for key, positions in ends.items():
-            ordered = sorted(positions, key=lambda i: len(self._names[i].form.compact))
-            forms = [self._names[i].form.compact for i in ordered]
-            self._ends[key] = ([len(c) for c in forms], tuple(ordered), forms)
+        self._index_ends(ends)
         self._index_vocabulary(frequency)
         self._vocabulary = frozenset(frequency)
         self._similar_cache: dict[str, frozenset[str]] = {}
@@ -198,11 +208,37 @@ class NameIndex(Generic[T]):
                 buckets[f"m:{sound(tok)}"].add(tok)
             buckets[f"a:{_bare(tok)}"].add(tok)
             buckets[f"d:{undoubled(tok)}"].add(tok)
+            key = korean_key(tok)
+            if key is not None:
+                buckets[f"k:{key}"].add(tok)
             if len(tok) >= TYPO_MIN_LENGTH - 1:
                 for key in _deletions(tok):
                     by_deletion[key].add(tok)
         self._buckets = {k: tuple(v) for k, v in buckets.items()}
         self._by_deletion = {k: tuple(v) for k, v in by_deletion.items()}
+
+    def _index_ends(self, ends: dict[str, list[int]]) -> None:
+        """Per key, ordered by length: the lengths, the positions, and the compact forms for
+        rapidfuzz to filter in one call (only the lengths the compact rule can accept)."""
+        self._ends: dict[str, tuple[list[int], tuple[int, ...], list[str]]] = {}
+        for key, positions in ends.items():
+            ordered = sorted(positions, key=lambda i: len(self._names[i].form.compact))
+            forms = [self._names[i].form.compact for i in ordered]
+            self._ends[key] = ([len(c) for c in forms], tuple(ordered), forms)
+
+    def _index_korean(self) -> None:
+        """Whole names by their Korean romanisation key (similarity._korean_compact), in the
+        list's order and surname first."""
+        korean: dict[str, list[int]] = defaultdict(list)
+        for idx, named in enumerate(self._names):
+            tokens = named.form.tokens
+            if named.weak or not all(is_romanised_korean(t) for t in tokens):
+                continue
+            for order in {named.form.compact, "".join((tokens[-1], *tokens[:-1]))}:
+                key = korean_key(order)
+                if key is not None:
+                    korean[key].append(idx)
+        self._korean = {k: tuple(v) for k, v in korean.items()}
 
     @staticmethod
     def _mark_common(named: IndexedName[T], frequency: Counter[str]) -> IndexedName[T]:
@@ -221,6 +257,9 @@ class NameIndex(Generic[T]):
         found = {token} if token in self._vocabulary else set()
         found.update(self._buckets.get(f"a:{_bare(token)}", ()))
         found.update(w for w in self._buckets.get(f"d:{undoubled(token)}", ()) if token_similarity(token, w))
+        key = korean_key(token)
+        if key is not None:
+            found.update(self._buckets.get(f"k:{key}", ()))
         if len(token) >= TYPO_MIN_LENGTH - 1:
             for key in _deletions(token):
                 found.update(w for w in self._by_deletion.get(key, ()) if token_similarity(token, w))
@@ -250,6 +289,9 @@ class NameIndex(Generic[T]):
     def candidates(self, form: NameForm) -> set[int]:
         """Positions of the listed names that can score at least INDEXED_MIN_SCORE against form."""
         found: set[int] = set(self._compact.get(form.compact, ()))
+        key = korean_key(form.compact)
+        if key is not None:
+            found.update(self._korean.get(key, ()))
         matched: set[str] = set()
         for tok in set(form.tokens):
             matched |= self.similar_words(tok)

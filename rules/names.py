@@ -16,6 +16,8 @@ import icu
 from normality import ascii_text
 from rigour.names import extract_org_types
 
+from rules.korean import has_hangul
+
 # Legal-form words say nothing about which institution is meant.
 LEGAL_FORMS = frozenset(
     {
@@ -551,6 +553,7 @@ class NameForm:
     total: float
     has_distinctive: bool
     compact: str
+    hangul: bool = False  # written in Hangul (rules/korean.py)
 
 
 @lru_cache(maxsize=200_000)
@@ -565,4 +568,5 @@ def name_form(name: str) -> NameForm:
         total=sum(weights),
         has_distinctive=any(w == TokenKind.DISTINCTIVE for w in weights),
         compact="".join(tokens),
+        hangul=has_hangul(name),
     )

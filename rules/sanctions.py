@@ -135,7 +135,7 @@ class SanctionsList:
             entries.extend((n, person, True) for n in person.weak_aliases)
             for bic in person.bics:
                 bics[bic[:8]].append(person)
-        self.index = NameIndex(entries)
+        self.index = NameIndex(entries, personal=lambda person: person.type == "individual")
         self.by_bic8 = {k: tuple(v) for k, v in bics.items()}
 
     def with_bic(self, bic: str) -> tuple[BlockedPerson, ...]:

@@ -32,6 +32,7 @@ from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import ratio
 from rigour.text import metaphone
 
+from rules.korean import korean_key
 from rules.names import ARTICLES, GENERIC_WORDS, NameForm, TokenKind
 
 STRONG_MATCH = 90.0
@@ -41,6 +42,9 @@ CONTAINED_MATCH = 92.0
 # Mohammed AL ASIRI") is reviewed at this score.
 DROPPED_PART_MATCH = 82.0
 MAX_DROPPED = 2
+# The same Korean syllables romanised another way: word by word, and the whole name.
+KOREAN_SIM = 0.92
+KOREAN_ROMANISATION_MATCH = 88.0
 
 # Near words: Jaro-Winkler at least TOKEN_MIN, or PHONETIC_MIN when they sound alike, and at most
 # max_edits(length) edits apart. Short words must be equal.
@@ -93,8 +97,9 @@ def without_article(word: str) -> str:
 
 def token_similarity(a: str, b: str) -> float:
     """Similarity of two words in [0, 1]: 1 when equal, 0 unless near (see the module docstring)."""
-    if a == b or _equal_without_article(a, b):
-        return 1.0
+    same = _same_word(a, b)
+    if same is not None:
+        return same
     shorter = min(len(a), len(b))
     if shorter < SHORT_TOKEN:
         # Short words only when equal but for a doubled letter ("Min"/"Minn").
@@ -121,6 +126,18 @@ def undoubled(word: str) -> str:
     if _DOUBLED.search(word) is None:
         return word
     return "".join(letter for letter, _ in groupby(word))
+
+
+def _same_word(a: str, b: str) -> float | None:
+    """1 for the same word (also without the Arabic article); KOREAN_SIM for the same Korean
+    syllables in another romanisation ("Jong"/"Jeong"/"Chong"): near, not equal, so never
+    enough alone to block."""
+    if a == b or _equal_without_article(a, b):
+        return 1.0
+    key = korean_key(a)
+    if key is not None and key == korean_key(b):
+        return KOREAN_SIM
+    return None
 
 
 def _equal_without_article(a: str, b: str) -> bool:
@@ -172,8 +189,12 @@ class Comparison:
 
 
 def _alike(a: str, b: str) -> bool:
-    """Sounding alike, or one typo apart in a word of TYPO_MIN_LENGTH letters or more."""
+    """Sounding alike (metaphone, or one Korean romanisation key), or one typo apart in a word of
+    TYPO_MIN_LENGTH letters or more."""
     if sound(a) == sound(b):
+        return True
+    key = korean_key(a)
+    if key is not None and key == korean_key(b):
         return True
     return min(len(a), len(b)) >= TYPO_MIN_LENGTH and OSA.distance(a, b, score_cutoff=1) <= 1
 
@@ -214,6 +235,18 @@ def _pair(query: NameForm, listed: NameForm) -> tuple[list[tuple[float, int, int
 
 
 def compare_names(query: NameForm, listed: NameForm) -> Comparison:
+    """Compare a name found in a payment (query) with a listed name (see _compare_words); a
+    Korean name is also compared whole, across romanisations and Hangul (_korean_compact)."""
+    result = _compare_words(query, listed)
+    if result.strong or query.compact == listed.compact:
+        return result
+    korean = _korean_compact(query, listed)
+    if korean is not None and (korean.strong or korean.score > result.score):
+        return korean
+    return result
+
+
+def _compare_words(query: NameForm, listed: NameForm) -> Comparison:
     """Compare a name found in a payment (query) with a listed name.
 
     recall: the share of the listed name's weight found in the query; precision: the share of
@@ -260,6 +293,21 @@ def compare_names(query: NameForm, listed: NameForm) -> Comparison:
     if score < POSSIBLE_MATCH and _dropped_middle(listed, distinctive, equal, extra, query):
         score, rule, reviewable = DROPPED_PART_MATCH, "one middle part dropped", True
     return Comparison(round(float(score), 1), exact, reviewable, rule, parts, missing, extra)
+
+
+def _korean_compact(query: NameForm, listed: NameForm) -> Comparison | None:
+    """The whole name the same Korean syllables: written in Hangul, it is the listed name (the
+    romanisation is the list's); in another romanisation, a possible match."""
+    wanted = korean_key(query.compact)
+    if wanted is None or len(listed.compact) < MIN_EXACT_LETTERS:
+        return None
+    # Korean writes the surname first; the list, after the given names.
+    orders = (listed.compact, "".join((listed.tokens[-1], *listed.tokens[:-1])))
+    if all(korean_key(order) != wanted for order in orders):
+        return None
+    if query.hangul:
+        return Comparison(100.0, True, True, "the listed name written in Hangul")
+    return Comparison(KOREAN_ROMANISATION_MATCH, False, True, "the listed name in another romanisation of Korean")
 
 
 def _institutional(listed: NameForm) -> bool:

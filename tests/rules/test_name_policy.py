@@ -123,3 +123,53 @@ def test_the_comparison_explains_every_part() -> None:
         ("alasiri", "alasiri", 1.0),
     ]
     assert c.possible and not c.strong
+
+
+KOREAN: list[dict[str, Any]] = [
+    {"id": "K-1", "name": "Chol Min CHOE", "type": "individual", "programs": ["DPRK"]},
+    {"id": "K-2", "name": "Myong Su RI", "type": "individual", "programs": ["DPRK"]},
+    {"id": "K-3", "name": "Song Thaek CHONG", "type": "individual", "programs": ["DPRK"]},
+]
+
+
+@pytest.fixture(scope="module")
+def korean_rules() -> RuleSet:
+    base = load_rules()
+    return RuleSet(
+        measures=base.measures,
+        account_rules=base.account_rules,
+        calendar=base.calendar,
+        look_alikes=base.look_alikes,
+        sanctions=SanctionsList("korean names", persons_from_entries(KOREAN), version="korean"),
+        measures_version=base.measures_version,
+    )
+
+
+@pytest.mark.parametrize("name", ["최철민", "리명수", "정성택"])
+def test_a_listed_korean_name_in_hangul_blocks(korean_rules: RuleSet, name: str) -> None:
+    assert action(korean_rules, name) == "block"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Choe Cheol Min",  # Revised Romanization
+        "Choi Chol Min",  # a South Korean spelling
+        "Lee Myeong Su",  # Ri, Rhee, Lee, Yi
+        "Rhee Myong-su",
+        "Yi Myong Su",
+        "Jeong Seong Taek",  # Chong, Jong, Jeong
+        "Jong Song Thaek",
+    ],
+)
+def test_another_romanisation_of_a_korean_name_is_reviewed(korean_rules: RuleSet, name: str) -> None:
+    assert action(korean_rules, name) == "review"
+
+
+def test_korean_romanisation_keys() -> None:
+    from rules.korean import korean_key
+
+    assert len({korean_key(w) for w in ("ri", "rhee", "lee", "yi", "li")}) == 1
+    assert len({korean_key(w) for w in ("jong", "jeong", "chong")}) == 1
+    assert korean_key("cho") != korean_key("choe")  # another surname
+    assert korean_key("bart") is None  # not romanised Korean: no key
