@@ -31,7 +31,7 @@ from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.fuzz import ratio
 
 from rules.korean import is_romanised_korean, korean_key
-from rules.names import NameForm, TokenKind, name_form, text_tokens
+from rules.names import NameForm, TokenKind, consonants, name_form, text_tokens
 from rules.similarity import (
     COMPACT_MIN,
     COMPACT_MIN_LENGTH,
@@ -211,6 +211,7 @@ class NameIndex(Generic[T]):
             key = korean_key(tok)
             if key is not None:
                 buckets[f"k:{key}"].add(tok)
+            buckets[f"c:{consonants(tok)}"].add(tok)
             if len(tok) >= TYPO_MIN_LENGTH - 1:
                 for key in _deletions(tok):
                     by_deletion[key].add(tok)
@@ -286,15 +287,23 @@ class NameIndex(Generic[T]):
         self._similar_cache[token] = result
         return result
 
+    def _matched_words(self, form: NameForm) -> set[str]:
+        """The list's words near any word of form; for a name romanised from Arabic script, also
+        the list's words with the same consonants."""
+        matched: set[str] = set()
+        for tok in set(form.tokens):
+            matched |= self.similar_words(tok)
+            if form.abjad and consonants(tok):
+                matched.update(self._buckets.get(f"c:{consonants(tok)}", ()))
+        return matched
+
     def candidates(self, form: NameForm) -> set[int]:
         """Positions of the listed names that can score at least INDEXED_MIN_SCORE against form."""
         found: set[int] = set(self._compact.get(form.compact, ()))
         key = korean_key(form.compact)
         if key is not None:
             found.update(self._korean.get(key, ()))
-        matched: set[str] = set()
-        for tok in set(form.tokens):
-            matched |= self.similar_words(tok)
+        matched = self._matched_words(form)
         required, essential, weights, may_miss = self._required, self._essential, self._weights, self._may_miss
         # A name with a middle part dropped needs two words of the query (similarity._dropped_middle).
         dropped_ok = self._dropped_ok if len(form.tokens) >= 2 else None

@@ -554,6 +554,7 @@ class NameForm:
     has_distinctive: bool
     compact: str
     hangul: bool = False  # written in Hangul (rules/korean.py)
+    abjad: bool = False  # written in Arabic script, whose romanisation has no short vowels
 
 
 @lru_cache(maxsize=200_000)
@@ -569,4 +570,17 @@ def name_form(name: str) -> NameForm:
         has_distinctive=any(w == TokenKind.DISTINCTIVE for w in weights),
         compact="".join(tokens),
         hangul=has_hangul(name),
+        abjad=_ARABIC_SCRIPT.search(name) is not None,
     )
+
+
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+_VOWELS = str.maketrans("", "", "aeiouyw")
+
+
+def consonants(word: str) -> str:
+    """A word's consonants, each doubled one once: what a name written in Arabic script keeps when
+    romanised ("محمد" -> "mhmd" is "Mohammad"; "علی" -> "ly" is "Ali"). Y and w go too: in
+    Arabic script they also write long vowels."""
+    out = word.translate(_VOWELS)
+    return "".join(ch for i, ch in enumerate(out) if i == 0 or out[i - 1] != ch)

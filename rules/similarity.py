@@ -33,7 +33,7 @@ from rapidfuzz.fuzz import ratio
 from rigour.text import metaphone
 
 from rules.korean import korean_key
-from rules.names import ARTICLES, GENERIC_WORDS, NameForm, TokenKind
+from rules.names import ARTICLES, GENERIC_WORDS, NameForm, TokenKind, consonants
 
 STRONG_MATCH = 90.0
 POSSIBLE_MATCH = 80.0
@@ -42,6 +42,9 @@ CONTAINED_MATCH = 92.0
 # Mohammed AL ASIRI") is reviewed at this score.
 DROPPED_PART_MATCH = 82.0
 MAX_DROPPED = 2
+# A word romanised from Arabic script with the consonants of a listed word (names.consonants).
+ABJAD_SIM = 0.9
+ABJAD_MIN_CONSONANTS = 2
 # The same Korean syllables romanised another way: word by word, and the whole name.
 KOREAN_SIM = 0.92
 KOREAN_ROMANISATION_MATCH = 88.0
@@ -199,6 +202,15 @@ def _alike(a: str, b: str) -> bool:
     return min(len(a), len(b)) >= TYPO_MIN_LENGTH and OSA.distance(a, b, score_cutoff=1) <= 1
 
 
+def _same_consonants(listed: str, query: str) -> bool:
+    """A word romanised from Arabic script, which writes no short vowels, against a listed word:
+    the same consonants ("mhmd"/"Mohammad"). Near, never equal."""
+    skeleton = consonants(query)
+    # A short listed word may have one consonant ("Ali"); a longer one needs two.
+    enough = len(skeleton) >= ABJAD_MIN_CONSONANTS or (skeleton and len(listed) <= SHORT_TOKEN)
+    return bool(enough) and skeleton == consonants(listed)
+
+
 def _one_typo(listed: str, query: str) -> bool:
     """One word carries the whole name: near only when one typo off, and either long or with its
     first and last letters kept ("Reyco"/"Relco", but not "Santoso"/"Santos")."""
@@ -218,6 +230,9 @@ def _pair(query: NameForm, listed: NameForm) -> tuple[list[tuple[float, int, int
             sim = token_similarity(lt, qt)
             if sim and sim < 1.0 and single and listed.weights[i] == TokenKind.DISTINCTIVE and not _one_typo(lt, qt):
                 sim = 0.0
+            if not sim and query.abjad and not single and _same_consonants(lt, qt):
+                # A name of one word is not found by its consonants alone ("Herby" for "حرب").
+                sim = ABJAD_SIM
             if sim:
                 pairs.append((sim, i, j))
     # Best first; among equals, the listed name's earlier words first ("Wan Mat WAN MIN").
@@ -272,7 +287,7 @@ def _compare_words(query: NameForm, listed: NameForm) -> Comparison:
     extra = tuple(t for j, t in enumerate(query.tokens) if j not in used_q)
     distinctive = [i for i, w in enumerate(listed.weights) if w == TokenKind.DISTINCTIVE]
     equal = {i for sim, i, _ in chosen if sim == 1.0}
-    alike = {i for sim, i, j in chosen if sim == 1.0 or _alike(listed.tokens[i], query.tokens[j])}
+    alike = {i for sim, i, j in chosen if sim in (1.0, ABJAD_SIM) or _alike(listed.tokens[i], query.tokens[j])}
     exact = all(i in equal for i in distinctive) if distinctive else all(i in equal for i in range(len(listed.tokens)))
     reviewable = bool(alike & set(distinctive)) if distinctive else bool(alike)
     recall = matched_l / listed.total

@@ -173,3 +173,16 @@ def test_korean_romanisation_keys() -> None:
     assert len({korean_key(w) for w in ("jong", "jeong", "chong")}) == 1
     assert korean_key("cho") != korean_key("choe")  # another surname
     assert korean_key("bart") is None  # not romanised Korean: no key
+
+
+@pytest.mark.parametrize(
+    ("name", "listed"),
+    [("محمد علی", "Mohammad ALI"), ("حسن نصرالله", "Hassan NASRALLAH"), ("علي حسن المجيد", "Ali Hassan AL-MAJID")],
+)
+def test_a_name_in_arabic_script_is_compared_by_its_consonants(name: str, listed: str) -> None:
+    c = compare_names(name_form(name), name_form(listed))
+    assert c.possible and not c.strong  # without short vowels, another name may share them: review
+
+
+def test_one_word_is_not_found_by_its_consonants_alone() -> None:
+    assert not compare_names(name_form("حرب"), name_form("HERBY")).possible
