@@ -33,6 +33,8 @@ from rapidfuzz.fuzz import ratio
 from rules.korean import is_romanised_korean, korean_key
 from rules.names import NameForm, TokenKind, consonants, name_form, text_tokens
 from rules.similarity import (
+    COMMON_NAME_MAX_WORDS,
+    COMMON_WORD_NAMES,
     COMPACT_MIN,
     COMPACT_MIN_LENGTH,
     MAX_DROPPED,
@@ -57,10 +59,6 @@ INDEXED_MIN_SCORE = POSSIBLE_MATCH
 # Margin for the rounding of scores to one decimal (a raw 79.95 shows as 80.0).
 _ROUNDING = 0.001
 _SIMILAR_CACHE_MAX = 100_000
-# A listed name of at most COMMON_NAME_MAX_WORDS distinctive words, each found in at least
-# COMMON_WORD_NAMES listed names, does not identify anyone by itself.
-COMMON_WORD_NAMES = 8
-COMMON_NAME_MAX_WORDS = 2
 
 
 def _bare(word: str) -> str:

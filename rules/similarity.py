@@ -68,6 +68,11 @@ COMPACT_MIN = 94.0
 COMPACT_MIN_LENGTH = 8
 # A name shorter than this (written without spaces) is never the listed name by itself.
 MIN_EXACT_LETTERS = 4
+# A listed person's name of at most COMMON_NAME_MAX_WORDS distinctive words, each found in at
+# least COMMON_WORD_NAMES listed people's names ("Zhang Wei"), does not identify anyone by itself:
+# found whole, it is a possible match (rules/name_index.py marks such names).
+COMMON_WORD_NAMES = 8
+COMMON_NAME_MAX_WORDS = 2
 
 
 def max_edits(length: int) -> int:
