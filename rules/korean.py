@@ -29,10 +29,46 @@ _INITIAL_RY = re.compile(r"^(?:r|l)(?=y)")  # Ryong -> Yong
 _G = re.compile(r"(?<!n)g")  # g -> k, but not in "ng"
 _LITERAL = (
     ("ee", "i"), ("oo", "u"), ("eo", "o"), ("eu", "u"), ("oi", "oe"), ("ui", "i"),
-    ("tch", "ch"), ("jj", "ch"), ("j", "ch"), ("ts", "ch"), ("sh", "s"), ("th", "t"), ("kh", "k"),
+    ("we", "oe"), ("tch", "ch"), ("jj", "ch"), ("j", "ch"), ("ts", "ch"), ("sh", "s"), ("th", "t"), ("kh", "k"),
     ("ph", "p"), ("kk", "k"), ("tt", "t"), ("pp", "p"), ("ss", "s"),
 )  # fmt: skip
 _VOICING = str.maketrans({"d": "t", "b": "p", "r": "l"})
+
+
+# Korean names in Cyrillic are written in the Kontsevich system (Ким Чон Ын, Чхве Чхоль Мин,
+# Ли Мён Су); read back into Latin letters of the McCune-Reischauer kind (aspiration marks
+# dropped, as the list drops them), so that korean_key applies. Source: L. R. Kontsevich's
+# system of Russian transcription of Korean (the table used by Russian cartography and media).
+_KONTSEVICH = (
+    ("чх", "ch"), ("чж", "j"), ("кх", "k"), ("тх", "t"), ("пх", "p"), ("ль", "l"), ("нъ", "ng"),
+    ("а", "a"), ("б", "b"), ("в", "w"), ("г", "g"), ("д", "d"), ("е", "e"), ("ё", "yo"), ("ж", "j"),
+    ("и", "i"), ("й", "y"), ("к", "k"), ("л", "l"), ("м", "m"), ("н", "n"), ("о", "o"), ("п", "p"),
+    ("р", "r"), ("с", "s"), ("т", "t"), ("у", "u"), ("х", "h"), ("ц", "ts"), ("ч", "ch"), ("ш", "s"),
+    ("ы", "eu"), ("ь", ""), ("ъ", ""), ("э", "ae"), ("ю", "yu"), ("я", "ya"),
+)  # fmt: skip
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+# Kontsevich writes a final ng as n ("Чон" is Jong): each such word is read both ways.
+MAX_KONTSEVICH_READINGS = 8
+
+
+def has_cyrillic(text: str) -> bool:
+    return _CYRILLIC.search(text) is not None
+
+
+def kontsevich_readings(text: str) -> list[str]:
+    """Latin readings of a name written in Cyrillic by the Kontsevich system, if every word of it
+    is Korean syllables; final n read as n and as ng (at most MAX_KONTSEVICH_READINGS readings)."""
+    latin = text.lower()
+    for cyrillic, roman in _KONTSEVICH:
+        latin = latin.replace(cyrillic, roman)
+    words = re.findall(r"[a-z]+", latin)
+    if not words or not all(is_romanised_korean(w) for w in words):
+        return []
+    readings = [""]
+    for word in words:
+        forms = [word, word + "g"] if word.endswith("n") else [word]
+        readings = [f"{r} {f}".strip() for r in readings for f in forms][:MAX_KONTSEVICH_READINGS]
+    return readings
 
 
 def has_hangul(text: str) -> bool:

@@ -30,7 +30,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.fuzz import ratio
 
-from rules.korean import is_romanised_korean, korean_key
+from rules.korean import has_cyrillic, is_romanised_korean, kontsevich_readings, korean_key
 from rules.names import NameForm, TokenKind, consonants, name_form, text_tokens
 from rules.similarity import (
     COMMON_NAME_MAX_WORDS,
@@ -343,11 +343,35 @@ class NameIndex(Generic[T]):
         if not form.tokens:
             return []
         pool: Iterable[int] = self.candidates(form) if min_score >= INDEXED_MIN_SCORE else range(len(self._names))
-        return self._scored(form, (self._names[idx] for idx in pool), min_score)
+        hits = self._scored(form, (self._names[idx] for idx in pool), min_score)
+        return self._with_korean_readings(name, hits, min_score, indexed=True)
 
     def scan(self, name: str, min_score: float) -> list[NameHit[T]]:
         """search without the index: every listed name scored (for tests and audits of the index)."""
-        return self._scored(name_form(name), self._names, min_score)
+        hits = self._scored(name_form(name), self._names, min_score)
+        return self._with_korean_readings(name, hits, min_score, indexed=False)
+
+    def _with_korean_readings(
+        self, name: str, hits: list[NameHit[T]], min_score: float, indexed: bool
+    ) -> list[NameHit[T]]:
+        """A Korean name written in Cyrillic (Kontsevich) is also compared as read back into
+        Latin letters (rules/korean.py): a reading is never the listed name itself (review)."""
+        if not has_cyrillic(name):
+            return hits
+        best = {id(h.name): h for h in hits}
+        for reading in kontsevich_readings(name):
+            form = name_form(reading)
+            names = (self._names[idx] for idx in self.candidates(form)) if indexed else self._names
+            for hit in self._scored(form, names, min_score):
+                comparison = replace(
+                    hit.comparison, exact=False, rule=f"{hit.comparison.rule}; read as Korean from Cyrillic"
+                )
+                known = best.get(id(hit.name))
+                if known is None or hit.score > known.score:
+                    best[id(hit.name)] = NameHit(hit.score, hit.name, comparison)
+        merged = list(best.values())
+        merged.sort(key=lambda h: (-h.score, h.name.form.original))
+        return merged
 
     @staticmethod
     def _scored(form: NameForm, names: Iterable[IndexedName[T]], min_score: float) -> list[NameHit[T]]:

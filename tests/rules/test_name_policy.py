@@ -160,6 +160,9 @@ def test_a_listed_korean_name_in_hangul_blocks(korean_rules: RuleSet, name: str)
         "Yi Myong Su",
         "Jeong Seong Taek",  # Chong, Jong, Jeong
         "Jong Song Thaek",
+        "Чхве Чхоль Мин",  # Cyrillic (Kontsevich)
+        "Ли Мён Су",
+        "Чон Сон Тхэк",
     ],
 )
 def test_another_romanisation_of_a_korean_name_is_reviewed(korean_rules: RuleSet, name: str) -> None:
