@@ -15,7 +15,8 @@ parse as romanised Korean syllables, so "Bart" and "Part" are not made one.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
+from pathlib import Path
 
 # A romanised Korean syllable: initial, vowel, final (both systems, South Korean spellings).
 _INITIAL = r"(?:kk|tt|pp|ss|jj|tch|ch|ts|th|kh|ph|rh|sh|k|g|n|d|t|r|l|m|b|p|s|j|h|y|w)?"
@@ -69,6 +70,43 @@ def kontsevich_readings(text: str) -> list[str]:
         forms = [word, word + "g"] if word.endswith("n") else [word]
         readings = [f"{r} {f}".strip() for r in readings for f in forms][:MAX_KONTSEVICH_READINGS]
     return readings
+
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+MAX_HANJA_READINGS = 8
+LISTS_DIR = Path(__file__).parent / "lists"
+
+
+@cache
+def _hanja() -> dict[str, tuple[str, ...]]:
+    """Chinese character -> its Korean readings, name readings first (rules/lists/hanja_readings.tsv)."""
+    table: dict[str, tuple[str, ...]] = {}
+    for line in (LISTS_DIR / "hanja_readings.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            char, _, readings = line.partition("\t")
+            table[char] = tuple(readings.split())
+    return table
+
+
+def has_han(text: str) -> bool:
+    return _HAN.search(text) is not None
+
+
+def hanja_readings(text: str) -> list[str]:
+    """Korean readings (Hangul) of a name written in Chinese characters, when every character has
+    one (a Korean name in hanja, "金正恩" -> "김정은"); at most MAX_HANJA_READINGS, name readings
+    first."""
+    table = _hanja()
+    readings = [""]
+    for ch in text:
+        if _HAN.match(ch):
+            options = table.get(ch)
+            if not options:
+                return []
+            readings = [r + o for r in readings for o in options][:MAX_HANJA_READINGS]
+        else:
+            readings = [r + ch for r in readings]
+    return readings if readings != [text] else []
 
 
 def has_hangul(text: str) -> bool:

@@ -30,7 +30,14 @@ from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 from rapidfuzz.fuzz import ratio
 
-from rules.korean import has_cyrillic, is_romanised_korean, kontsevich_readings, korean_key
+from rules.korean import (
+    hanja_readings,
+    has_cyrillic,
+    has_han,
+    is_romanised_korean,
+    kontsevich_readings,
+    korean_key,
+)
 from rules.names import NameForm, TokenKind, consonants, name_form, text_tokens
 from rules.similarity import (
     COMMON_NAME_MAX_WORDS,
@@ -41,6 +48,7 @@ from rules.similarity import (
     PHONETIC_MIN,
     POSSIBLE_MATCH,
     SHORT_TOKEN,
+    TOKEN_MIN,
     TYPO_MIN_LENGTH,
     Comparison,
     compare_names,
@@ -134,6 +142,7 @@ class NameIndex(Generic[T]):
                 for named, person in zip(self._names, people, strict=True)
             ]
         required: dict[str, list[int]] = defaultdict(list)
+        dropped_filed: dict[str, list[int]] = defaultdict(list)
         compact: dict[str, list[int]] = defaultdict(list)
         ends: dict[str, list[int]] = defaultdict(list)
         self._weights: list[dict[str, float]] = []
@@ -144,7 +153,6 @@ class NameIndex(Generic[T]):
         # Names of three or more distinctive words may be found with one of them dropped
         # (similarity.DROPPED_PART_MATCH): filed under two of their words, so that dropping any
         # one leaves one to find them by, and allowed to miss one word's weight.
-        self._dropped_ok: list[bool] = []
         self._distinct: list[frozenset[str]] = []
         for idx, named in enumerate(self._names):
             form = named.form
@@ -156,7 +164,6 @@ class NameIndex(Generic[T]):
                 t for t, w in zip(form.tokens, form.weights, strict=True) if w == TokenKind.DISTINCTIVE
             )
             dropped_ok = sum(1 for w in form.weights if w == TokenKind.DISTINCTIVE) >= 3 and not named.weak
-            self._dropped_ok.append(dropped_ok)
             self._distinct.append(distinct)
             if named.weak:
                 continue  # a weak name counts only when equal to the query (compact key)
@@ -171,9 +178,9 @@ class NameIndex(Generic[T]):
                     break
             # Dropping MAX_DROPPED words leaves one of these to find the name by.
             for tok in sorted(distinct, key=lambda t: (frequency[t], t))[: MAX_DROPPED + 1] if dropped_ok else ():
-                if idx not in required[tok][-1:]:
-                    required[tok].append(idx)
+                dropped_filed[tok].append(idx)
         self._required = {k: tuple(v) for k, v in required.items()}
+        self._dropped_filed = {k: tuple(v) for k, v in dropped_filed.items()}
         self._compact = {k: tuple(v) for k, v in compact.items()}
         self._index_korean()
         # Per listed name, the weight it may miss and still reach INDEXED_MIN_SCORE.
@@ -271,19 +278,38 @@ class NameIndex(Generic[T]):
                 for n in range(max(SHORT_TOKEN, size - 4), size + 5)
                 if abs(size - n) <= max_edits(min(size, n)) + 1
             ]
-            for key in (*keys, f"m:{sound(token)}"):
+            # Words starting alike are near only from TOKEN_MIN (similarity._near; one typo apart
+            # and generic forms are found above or reach it); sounding alike, from PHONETIC_MIN.
+            floors = [(key, TOKEN_MIN) for key in keys] + [(f"m:{sound(token)}", PHONETIC_MIN)]
+            for key, floor in floors:
                 bucket = self._buckets.get(key)
                 if bucket:
                     # Near words pass a Jaro-Winkler floor first (in C), then the full test.
-                    hits = process.extract(
-                        token, bucket, scorer=JaroWinkler.similarity, score_cutoff=PHONETIC_MIN, limit=None
-                    )
+                    hits = process.extract(token, bucket, scorer=JaroWinkler.similarity, score_cutoff=floor, limit=None)
                     found.update(word for word, _, _ in hits if token_similarity(token, word))
         result = frozenset(found)
         if len(self._similar_cache) >= _SIMILAR_CACHE_MAX:
             self._similar_cache.clear()
         self._similar_cache[token] = result
         return result
+
+    def _dropped_candidates(self, form: NameForm, found: set[int]) -> set[int]:
+        """Names of three distinctive words or more the query may give with a middle part
+        dropped: the other distinctive words equal (similarity._dropped_middle), two at least."""
+        equal: set[str] = set()
+        for tok in form.tokens:
+            equal.add(tok)
+            equal.update(self._buckets.get(f"a:{_bare(tok)}", ()))
+        distinct = self._distinct
+        out: set[int] = set()
+        for word in equal:
+            for idx in self._dropped_filed.get(word, ()):
+                if idx in found or idx in out:
+                    continue
+                have = len(distinct[idx] & equal)
+                if have >= 2 and len(distinct[idx]) - have <= MAX_DROPPED:
+                    out.add(idx)
+        return out
 
     def _matched_words(self, form: NameForm) -> set[str]:
         """The list's words near any word of form; for a name romanised from Arabic script, also
@@ -303,9 +329,6 @@ class NameIndex(Generic[T]):
             found.update(self._korean.get(key, ()))
         matched = self._matched_words(form)
         required, essential, weights, may_miss = self._required, self._essential, self._weights, self._may_miss
-        # A name with a middle part dropped needs two words of the query (similarity._dropped_middle).
-        dropped_ok = self._dropped_ok if len(form.tokens) >= 2 else None
-        distinct = self._distinct
         for word in matched:
             for idx in required.get(word, ()):
                 if idx in found:
@@ -315,10 +338,8 @@ class NameIndex(Generic[T]):
                     sum(w for t, w in weights[idx].items() if t not in matched) <= may_miss[idx]
                 ):
                     found.add(idx)
-                elif dropped_ok is not None and dropped_ok[idx]:
-                    have = len(distinct[idx] & matched)
-                    if have >= 2 and len(distinct[idx]) - have <= MAX_DROPPED:
-                        found.add(idx)  # similarity._dropped_middle decides
+        if len(form.tokens) >= 2:
+            found |= self._dropped_candidates(form, found)
         if len(form.compact) >= COMPACT_MIN_LENGTH:
             lo, hi = _compact_lengths(len(form.compact))
             for key in (f"p:{form.compact[:_ENDS]}", f"s:{form.compact[-_ENDS:]}"):
@@ -354,18 +375,20 @@ class NameIndex(Generic[T]):
     def _with_korean_readings(
         self, name: str, hits: list[NameHit[T]], min_score: float, indexed: bool
     ) -> list[NameHit[T]]:
-        """A Korean name written in Cyrillic (Kontsevich) is also compared as read back into
-        Latin letters (rules/korean.py): a reading is never the listed name itself (review)."""
-        if not has_cyrillic(name):
+        """A Korean name written in Cyrillic (Kontsevich) or in Chinese characters (hanja) is also
+        compared as read in Korean (rules/korean.py): a reading is never the listed name itself
+        (review)."""
+        readings = (kontsevich_readings(name) if has_cyrillic(name) else []) + (
+            hanja_readings(name) if has_han(name) else []
+        )
+        if not readings:
             return hits
         best = {id(h.name): h for h in hits}
-        for reading in kontsevich_readings(name):
+        for reading in readings:
             form = name_form(reading)
             names = (self._names[idx] for idx in self.candidates(form)) if indexed else self._names
             for hit in self._scored(form, names, min_score):
-                comparison = replace(
-                    hit.comparison, exact=False, rule=f"{hit.comparison.rule}; read as Korean from Cyrillic"
-                )
+                comparison = replace(hit.comparison, exact=False, rule=f"{hit.comparison.rule}; read in Korean")
                 known = best.get(id(hit.name))
                 if known is None or hit.score > known.score:
                     best[id(hit.name)] = NameHit(hit.score, hit.name, comparison)
