@@ -189,3 +189,15 @@ def test_a_name_in_arabic_script_is_compared_by_its_consonants(name: str, listed
 
 def test_one_word_is_not_found_by_its_consonants_alone() -> None:
     assert not compare_names(name_form("حرب"), name_form("HERBY")).possible
+
+
+@pytest.mark.parametrize("name", ["崔哲民", "李明洙"])
+def test_a_korean_name_in_hanja_is_read_in_korean_and_reviewed(korean_rules: RuleSet, name: str) -> None:
+    assert action(korean_rules, name) == "review"
+
+
+def test_hanja_readings_come_from_the_unihan_table() -> None:
+    from rules.korean import hanja_readings
+
+    assert hanja_readings("金正恩")[0] == "김정은"  # the name reading of 金 first
+    assert hanja_readings("Kim") == []
