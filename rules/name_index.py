@@ -300,6 +300,8 @@ class NameIndex(Generic[T]):
         for tok in form.tokens:
             equal.add(tok)
             equal.update(self._buckets.get(f"a:{_bare(tok)}", ()))
+        if len(equal & self._vocabulary) < 2:
+            return set()  # no listed name has two words equal to the query's
         distinct = self._distinct
         out: set[int] = set()
         for word in equal:

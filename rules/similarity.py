@@ -103,8 +103,10 @@ def without_article(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=200_000)
 def token_similarity(a: str, b: str) -> float:
-    """Similarity of two words in [0, 1]: 1 when equal, 0 unless near (see the module docstring)."""
+    """Similarity of two words in [0, 1]: 1 when equal, 0 unless near (see the module docstring).
+    Cached: the same pairs recur across the names of a list and of the traffic."""
     same = _same_word(a, b)
     if same is not None:
         return same
