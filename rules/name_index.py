@@ -392,7 +392,8 @@ class NameIndex(Generic[T]):
             for hit in self._scored(form, names, min_score):
                 comparison = replace(hit.comparison, exact=False, rule=f"{hit.comparison.rule}; read in Korean")
                 known = best.get(id(hit.name))
-                if known is None or hit.score > known.score:
+                # A reading adds a possible match; it never takes the place of the name itself.
+                if known is None or (hit.score > known.score and not known.comparison.strong):
                     best[id(hit.name)] = NameHit(hit.score, hit.name, comparison)
         merged = list(best.values())
         merged.sort(key=lambda h: (-h.score, h.name.form.original))
