@@ -122,8 +122,12 @@ def explain_match(
     if not hits:
         print("no listed name scores 60 or more")
     acted = {m.person.id: m for m in person_matches(rules, name, country)}
+    from rules.similarity import compare_names
+
     for hit in hits:
-        person, c = hit.name.payload, hit.comparison
+        person = hit.name.payload
+        c = hit.comparison  # the verdict's: with the index's common-name and weak-alias rules
+        words = compare_names(form, hit.name.form, detail=True)  # the same comparison, with its word pairs
         verdict = "block" if c.strong else "review" if c.possible else "no match"
         match = acted.get(person.id)
         if match is not None and verdict != "no match" and not match.strong:
@@ -136,7 +140,7 @@ def explain_match(
             f"\n{hit.name.form.original!r} [{person.id}, {person.list_name}]: score {c.score:g}, {c.rule} -> {verdict}"
         )
         print(f"  listed words {list(hit.name.form.tokens)}; every distinctive word equal: {c.exact}")
-        for part in c.parts:
+        for part in words.parts:
             print(f"  {part.listed:<16} ~ {part.query:<16} similarity {part.similarity:<6g} weight {part.weight:g}")
         if c.missing:
             print(f"  missing from the payment's name: {list(c.missing)}")

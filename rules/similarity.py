@@ -256,10 +256,11 @@ def _pair(query: NameForm, listed: NameForm) -> tuple[list[tuple[float, int, int
     return chosen, used_l, used_q
 
 
-def compare_names(query: NameForm, listed: NameForm) -> Comparison:
+def compare_names(query: NameForm, listed: NameForm, detail: bool = False) -> Comparison:
     """Compare a name found in a payment (query) with a listed name (see _compare_words); a
-    Korean name is also compared whole, across romanisations and Hangul (_korean_compact)."""
-    result = _compare_words(query, listed)
+    Korean name is also compared whole, across romanisations and Hangul (_korean_compact).
+    With `detail`, the word pairs (`parts`) are kept, for `screener explain-match`."""
+    result = _compare_words(query, listed, detail)
     if result.strong or query.compact == listed.compact:
         return result
     korean = _korean_compact(query, listed)
@@ -268,7 +269,7 @@ def compare_names(query: NameForm, listed: NameForm) -> Comparison:
     return result
 
 
-def _compare_words(query: NameForm, listed: NameForm) -> Comparison:
+def _compare_words(query: NameForm, listed: NameForm, detail: bool) -> Comparison:
     """Compare a name found in a payment (query) with a listed name.
 
     recall: the share of the listed name's weight found in the query; precision: the share of
@@ -286,9 +287,13 @@ def _compare_words(query: NameForm, listed: NameForm) -> Comparison:
     chosen, used_l, used_q = _pair(query, listed)
     matched_l = sum(listed.weights[i] * sim for sim, i, _ in chosen)
     matched_q = sum(query.weights[j] * sim for sim, _, j in chosen)
-    parts = tuple(
-        Part(listed.tokens[i], query.tokens[j], round(sim, 3), listed.weights[i])
-        for sim, i, j in sorted(chosen, key=lambda c: c[1])
+    parts = (
+        tuple(
+            Part(listed.tokens[i], query.tokens[j], round(sim, 3), listed.weights[i])
+            for sim, i, j in sorted(chosen, key=lambda c: c[1])
+        )
+        if detail
+        else ()
     )
     missing = tuple(t for i, t in enumerate(listed.tokens) if i not in used_l)
     extra = tuple(t for j, t in enumerate(query.tokens) if j not in used_q)

@@ -115,7 +115,7 @@ def test_another_number_is_not_the_listed_vessel() -> None:
 
 
 def test_the_comparison_explains_every_part() -> None:
-    c = compare_names(name_form("Ahmad Hassan AL ASIRI"), name_form("Ahmad Hassan Mohammed AL ASIRI"))
+    c = compare_names(name_form("Ahmad Hassan AL ASIRI"), name_form("Ahmad Hassan Mohammed AL ASIRI"), detail=True)
     assert c.rule == "one middle part dropped" and c.missing == ("mohammed",)
     assert [(p.listed, p.query, p.similarity) for p in c.parts] == [
         ("ahmad", "ahmad", 1.0),
