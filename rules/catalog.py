@@ -261,6 +261,17 @@ class RuleSet:
     match_cache: dict[Any, Any] = field(init=False, default_factory=dict)
     MATCH_CACHE_MAX = 200_000
 
+    def with_sanctions(self, sanctions: SanctionsList) -> RuleSet:
+        """These rules with another blocked-persons list (indexes and caches built afresh)."""
+        return RuleSet(
+            measures=self.measures,
+            account_rules=self.account_rules,
+            calendar=self.calendar,
+            look_alikes=self.look_alikes,
+            sanctions=sanctions,
+            measures_version=self.measures_version,
+        )
+
     def memo(self, key: Any, compute: Any) -> Any:
         """The cached value for key, computing it on a miss."""
         try:

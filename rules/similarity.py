@@ -24,7 +24,7 @@ the listed name the payment lacks caps it, words the payment adds lower it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import groupby
 
@@ -187,7 +187,6 @@ class Comparison:
     parts: tuple[Part, ...] = ()
     missing: tuple[str, ...] = ()  # listed words not found
     extra: tuple[str, ...] = ()  # query words not in the listed name
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def strong(self) -> bool:

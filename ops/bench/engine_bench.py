@@ -37,14 +37,7 @@ def rules_with_list(base: RuleSet, listed: list[ListedName]) -> tuple[RuleSet, f
     started = time.perf_counter()
     persons = persons_from_entries(x.entry for x in listed)
     sanctions = SanctionsList(f"synthetic, {len(listed)} entries", persons, version=f"bench-{len(listed)}")
-    rules = RuleSet(
-        measures=base.measures,
-        account_rules=base.account_rules,
-        calendar=base.calendar,
-        look_alikes=base.look_alikes,
-        sanctions=sanctions,
-        measures_version=base.measures_version,
-    )
+    rules = base.with_sanctions(sanctions)
     return rules, time.perf_counter() - started
 
 

@@ -90,6 +90,12 @@ def worker(broker: EmbeddedBroker, settings: Settings, tmp_path_factory: pytest.
         running.terminate()
 
 
+def sample_payments(prefix: str, count: int) -> list[str]:
+    """count payments cycling through the samples (every rule), each with its own id `prefix-nnnnn`."""
+    samples = [json.loads(line) for line in (SAMPLES / "payments.jsonl").read_text().splitlines()]
+    return [json.dumps(dict(samples[i % len(samples)], payment_id=f"{prefix}-{i:05d}")) for i in range(count)]
+
+
 def collect(
     settings: Settings, topic: str, want: int, timeout: float = 60.0, key: str = "payment_id"
 ) -> dict[str, list[dict[str, Any]]]:

@@ -24,20 +24,10 @@ from ops.kafka_commands import load_registry, produce_payments
 from streams.broker_guard import EXIT_CODE, MARKER_NAME
 from streams.settings import Settings
 from streams.topics import ensure_topics, topic_specs
-from tests.integration.conftest import SAMPLES, Worker, assert_nothing_lost_or_doubled, collect
+from tests.integration.conftest import SAMPLES, Worker, assert_nothing_lost_or_doubled, collect, sample_payments
 from tests.integration.local_s3 import LocalS3
 
 pytestmark = pytest.mark.integration
-
-
-def payments(prefix: str, count: int) -> list[str]:
-    samples = [json.loads(line) for line in (SAMPLES / "payments.jsonl").read_text().splitlines()]
-    out = []
-    for i in range(count):
-        record = dict(samples[i % len(samples)])
-        record["payment_id"] = f"{prefix}-{i:04d}"
-        out.append(json.dumps(record))
-    return out
 
 
 def send(settings: Settings, lines: list[str]) -> None:
@@ -90,7 +80,7 @@ def test_durable_broker_restart_loses_nothing_and_doubles_nothing(tmp_path: Path
             ensure_topics(settings)
             load_registry(settings, SAMPLES / "registry.yaml")
             worker = Worker(broker, tmp_path, "durable-restart").start()
-            lines = payments("DURABLE", 300)
+            lines = sample_payments("DURABLE", 300)
             send(settings, lines[:150])
             assert len(collect(settings, settings.topics.decisions, 150, timeout=90)) == 150
 
@@ -103,7 +93,7 @@ def test_durable_broker_restart_loses_nothing_and_doubles_nothing(tmp_path: Path
             decided = collect(settings, settings.topics.decisions, 300, timeout=120)
 
             assert worker.proc is not None and worker.proc.poll() is None, "the worker exited"
-            assert_nothing_lost_or_doubled(settings, decided, [f"DURABLE-{i:04d}" for i in range(300)])
+            assert_nothing_lost_or_doubled(settings, decided, [f"DURABLE-{i:05d}" for i in range(300)])
             events = [r.get("event") for r in json_lines(worker.log)]
             assert "the broker lost its data" not in events
             code, seconds = worker.terminate()
@@ -122,7 +112,7 @@ def test_in_memory_broker_restart_is_reported_once_and_nothing_is_created_over_i
         ensure_topics(settings)
         load_registry(settings, SAMPLES / "registry.yaml")
         worker = Worker(broker, tmp_path, "lost-data").start()
-        send(settings, payments("LOST", 50))
+        send(settings, sample_payments("LOST", 50))
         assert len(collect(settings, settings.topics.decisions, 50, timeout=90)) == 50
 
         broker.stop()

@@ -4,7 +4,6 @@ nothing was lost or doubled. The kill point is CRASH_KILL_AFTER decisions (defau
 from __future__ import annotations
 
 import io
-import json
 import os
 import time
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ops.kafka_commands import load_registry, produce_payments
-from tests.integration.conftest import SAMPLES, Worker, assert_nothing_lost_or_doubled, collect
+from tests.integration.conftest import SAMPLES, Worker, assert_nothing_lost_or_doubled, collect, sample_payments
 
 TOTAL = int(os.environ.get("CRASH_PAYMENTS", "6000"))
 KILL_AFTER = int(os.environ.get("CRASH_KILL_AFTER", "1500"))
@@ -20,13 +19,7 @@ KILL_AFTER = int(os.environ.get("CRASH_KILL_AFTER", "1500"))
 
 def payments() -> list[str]:
     """TOTAL payments cycling through the samples (every rule), each with its own id."""
-    samples = [json.loads(line) for line in (SAMPLES / "payments.jsonl").read_text().splitlines()]
-    out = []
-    for i in range(TOTAL):
-        record = dict(samples[i % len(samples)])
-        record["payment_id"] = f"CRASH-{i:05d}"
-        out.append(json.dumps(record))
-    return out
+    return sample_payments("CRASH", TOTAL)
 
 
 def count_decisions(settings) -> int:

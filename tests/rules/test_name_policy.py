@@ -39,15 +39,8 @@ def policy_rules() -> RuleSet:
         within = names_within(entry["name"])
         primary = entry["name"].split(" (")[0]
         entries.append(dict(entry, name=primary, aliases=[*entry.get("aliases", []), *within]) if within else entry)
-    base = load_rules()
-    sanctions = SanctionsList("policy test list", persons_from_entries(entries), version="policy")
-    return RuleSet(
-        measures=base.measures,
-        account_rules=base.account_rules,
-        calendar=base.calendar,
-        look_alikes=base.look_alikes,
-        sanctions=sanctions,
-        measures_version=base.measures_version,
+    return load_rules().with_sanctions(
+        SanctionsList("policy test list", persons_from_entries(entries), version="policy")
     )
 
 
@@ -134,15 +127,7 @@ KOREAN: list[dict[str, Any]] = [
 
 @pytest.fixture(scope="module")
 def korean_rules() -> RuleSet:
-    base = load_rules()
-    return RuleSet(
-        measures=base.measures,
-        account_rules=base.account_rules,
-        calendar=base.calendar,
-        look_alikes=base.look_alikes,
-        sanctions=SanctionsList("korean names", persons_from_entries(KOREAN), version="korean"),
-        measures_version=base.measures_version,
-    )
+    return load_rules().with_sanctions(SanctionsList("korean names", persons_from_entries(KOREAN), version="korean"))
 
 
 @pytest.mark.parametrize("name", ["최철민", "리명수", "정성택"])
