@@ -85,7 +85,7 @@ def _generated_eval(
         f"false reviews {_pct(report['false_review_rate'], 3)}"
     )
     for title, key in (
-        ("missed", "worst_missed"),
+        ("misses (not flagged, or only reviewed where the variant should block)", "worst_missed"),
         ("false blocks", "worst_false_blocks"),
         ("false reviews", "worst_false_reviews"),
     ):

@@ -8,6 +8,7 @@ as `screened_at`. The checks are in rules/checks/, one module per family of SPEC
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from rules.catalog import RuleSet
@@ -16,7 +17,7 @@ from rules.checks.blocked_persons import blocked_person_hits
 from rules.checks.facts import Facts
 from rules.checks.special_measures import special_measure_hits
 from rules.decision import Decision, Hit, action_strength, strongest
-from rules.payment import Payment
+from rules.payment import Payment, source_field
 from rules.registry import Registry
 
 
@@ -55,6 +56,10 @@ def screen(payment: Payment, registry: Registry, rules: RuleSet, as_of: datetime
     )
     measure_hits, notices = special_measure_hits(facts)
     hits = _dedupe([*measure_hits, *account_rule_hits(facts), *blocked_person_hits(facts)])
+    if payment.source_fields:
+        # A payment adapted from an ISO 20022 or MT message: each hit names the element or tag
+        # an investigator finds in the original message.
+        hits = _dedupe([replace(h, field=source_field(payment.source_fields, h.field)) for h in hits])
     return Decision(
         payment_id=payment.payment_id,
         decision=strongest([h.action for h in hits]),

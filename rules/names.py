@@ -17,6 +17,7 @@ from normality import ascii_text
 from rigour.names import extract_org_types
 
 from rules.korean import has_hangul
+from rules.scripts import spell_spaceless
 
 # Legal-form words say nothing about which institution is meant.
 LEGAL_FORMS = frozenset(
@@ -412,7 +413,7 @@ def fold_look_alikes(text: str) -> str:
 def transliterate(text: str) -> str:
     """Latin-script, lower-case text from any script (ICU transliteration via normality), after
     look-alike letters and invisible characters are folded (fold_look_alikes)."""
-    out = ascii_text(fold_look_alikes(text))
+    out = ascii_text(spell_spaceless(fold_look_alikes(text)))
     return (out or "").lower()
 
 

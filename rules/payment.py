@@ -49,6 +49,10 @@ def _none_as_empty(value: Any) -> Any:
     return [] if value is None else value
 
 
+def _none_as_empty_map(value: Any) -> Any:
+    return {} if value is None else value
+
+
 Name = Annotated[StrictStr, Field(min_length=1, max_length=MAX_NAME)]
 Line = Annotated[StrictStr, Field(max_length=MAX_LINE)]
 Country = Annotated[StrictStr, Field(pattern=r"^[A-Z]{2}$")]
@@ -75,14 +79,24 @@ class Party(_Record):
     """A debtor, creditor or ultimate party.
 
     `bic` is optional and beyond SPEC 1.1: the debtor and creditor of a pacs.009 / MT202 are
-    financial institutions, and a customer transfer may name a bank as a party too.
+    financial institutions, and a customer transfer may name a bank as a party too. Such a party
+    may come with its BIC and no name (SPEC 1.1 requires the name; a message that identifies an
+    institution by BIC alone is no less a payment).
     """
 
-    name: Name
+    name: Name | None = None
     country: Country | None = None
     address: Lines = []
     account: Annotated[StrictStr, Field(max_length=MAX_ID)] | None = None
     bic: Bic | None = None
+
+    @model_validator(mode="after")
+    def _named(self) -> Party:
+        # A party is named; only a financial institution as a party (pacs.009 `Dbtr/FinInstnId`,
+        # MT202 52A) may be identified by its BIC alone.
+        if self.name is None and self.bic is None:
+            raise ValueError("name: required field is missing (a party without a BIC needs a name)")
+        return self
 
 
 class Institution(_Record):
@@ -108,6 +122,29 @@ class Authorization(_Record):
 
 
 Agents = Annotated[list[Institution], BeforeValidator(_none_as_empty), Field(max_length=MAX_AGENTS)]
+# Where each field came from in the original message (schemas/messages.py): at most one entry per
+# element a message can carry, each a bounded path.
+SourcePath = Annotated[StrictStr, Field(min_length=1, max_length=MAX_ID)]
+SourceFields = Annotated[dict[SourcePath, SourcePath], BeforeValidator(_none_as_empty_map), Field(max_length=1024)]
+
+
+class Underlying(_Record):
+    """The customer transfer a cover payment carries (ISO 20022 pacs.009 COV
+    `UndrlygCstmrCdtTrf`, MT202COV sequence B): screened like the payment itself, because its
+    parties and agents are the ones the cover moves money for. Beyond SPEC 1.1."""
+
+    debtor: Party | None = None
+    creditor: Party | None = None
+    ultimate_debtor: Party | None = None
+    ultimate_creditor: Party | None = None
+    debtor_agent: Institution | None = None
+    creditor_agent: Institution | None = None
+    intermediary_agents: Agents = []
+    previous_instructing_agents: Agents = []
+    remittance_information: Lines = []
+    instructions: Lines = []
+    amount: Annotated[StrictStr, Field(pattern=r"^-?\d{1,18}(\.\d{1,8})?$")] | None = None
+    currency: Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")] | None = None
 
 
 class Payment(_Record):
@@ -136,6 +173,11 @@ class Payment(_Record):
     # screened like the remittance lines. Optional, beyond SPEC 1.1.
     instructions: Lines = []
     authorization: Authorization | None = None
+    # Beyond SPEC 1.1: the customer transfer under a cover payment, and, for a payment adapted
+    # from an ISO 20022 or MT message, each field's element path or tag in that message, so a hit
+    # names the place an investigator finds it (e.g. "CdtTrfTxInf/IntrmyAgt2/FinInstnId/BICFI").
+    underlying: Underlying | None = None
+    source_fields: SourceFields = {}
 
     @field_validator("created_at", mode="before")
     @classmethod
@@ -166,20 +208,65 @@ class Payment(_Record):
         for field in ("intermediary_agents", "previous_instructing_agents"):
             for i, inst in enumerate(getattr(self, field)):
                 out.append((f"{field}[{i}]", inst))
+        if self.underlying is not None:
+            out.extend(_underlying_institutions(self.underlying))
         return out
 
     def free_text(self) -> list[tuple[str, list[str]]]:
         """Every free-text field with its path: a list of lines as the message wrapped them."""
-        return [(name, getattr(self, name)) for name in FREE_TEXT_FIELDS]
+        out = [(name, getattr(self, name)) for name in FREE_TEXT_FIELDS]
+        if self.underlying is not None:
+            out.extend((f"underlying.{name}", getattr(self.underlying, name)) for name in FREE_TEXT_FIELDS)
+        return out
 
     def parties(self) -> list[tuple[str, Party]]:
-        """Every party field with its path, in a fixed order."""
-        out: list[tuple[str, Party]] = []
-        for field in ("debtor", "creditor", "ultimate_debtor", "ultimate_creditor"):
-            party = getattr(self, field)
-            if party is not None:
-                out.append((field, party))
+        """Every party field with its path, in a fixed order (the underlying transfer's last)."""
+        out = _parties(self, "")
+        if self.underlying is not None:
+            out.extend(_parties(self.underlying, "underlying."))
         return out
+
+
+PARTY_FIELDS = ("debtor", "creditor", "ultimate_debtor", "ultimate_creditor")
+
+
+def _parties(record: Payment | Underlying, prefix: str) -> list[tuple[str, Party]]:
+    out: list[tuple[str, Party]] = []
+    for field in PARTY_FIELDS:
+        party = getattr(record, field)
+        if party is not None:
+            out.append((prefix + field, party))
+    return out
+
+
+def _underlying_institutions(under: Underlying) -> list[tuple[str, Institution]]:
+    out: list[tuple[str, Institution]] = []
+    for field in ("debtor_agent", "creditor_agent"):
+        inst = getattr(under, field)
+        if inst is not None:
+            out.append((f"underlying.{field}", inst))
+    for field in ("intermediary_agents", "previous_instructing_agents"):
+        for i, inst in enumerate(getattr(under, field)):
+            out.append((f"underlying.{field}[{i}]", inst))
+    return out
+
+
+def source_field(fields: dict[str, str], path: str) -> str:
+    """The original message's element path or tag for a payment field path, from the most specific
+    entry the adapter recorded ("intermediary_agents[1].bic", else "intermediary_agents[1]");
+    the path itself for a payment that came as JSON."""
+    if not fields:
+        return path
+    probe = path
+    while probe:
+        found = fields.get(probe)
+        if found is not None:
+            return found
+        cut = max(probe.rfind("."), probe.rfind("["))
+        if cut <= 0:
+            break
+        probe = probe[:cut]
+    return path
 
 
 class PaymentError(ValueError):

@@ -48,6 +48,11 @@ ABJAD_MIN_CONSONANTS = 2
 # The same Korean syllables romanised another way: word by word, and the whole name.
 KOREAN_SIM = 0.92
 KOREAN_ROMANISATION_MATCH = 88.0
+# A name in Hangul whose syllables the list's romanisation may write: reviewed, never blocked on
+# the name alone. The romanisations the key unifies write several Hangul syllables alike (정 and
+# 종 are both "Jong"; 철 and 촐 both "Chol"), so a different person's name reads as the listed one;
+# only a Hangul spelling given by the list itself (an alias) is the listed name.
+HANGUL_READING_MATCH = 95.0
 
 # Near words: Jaro-Winkler at least TOKEN_MIN, or PHONETIC_MIN when they sound alike, and at most
 # max_edits(length) edits apart. Short words must be equal.
@@ -322,8 +327,8 @@ def _compare_words(query: NameForm, listed: NameForm, detail: bool) -> Compariso
 
 
 def _korean_compact(query: NameForm, listed: NameForm) -> Comparison | None:
-    """The whole name the same Korean syllables: written in Hangul, it is the listed name (the
-    romanisation is the list's); in another romanisation, a possible match."""
+    """The whole name the same Korean syllables, in Hangul or in another romanisation: a
+    possible match (HANGUL_READING_MATCH, KOREAN_ROMANISATION_MATCH)."""
     wanted = korean_key(query.compact)
     if wanted is None or len(listed.compact) < MIN_EXACT_LETTERS:
         return None
@@ -332,7 +337,7 @@ def _korean_compact(query: NameForm, listed: NameForm) -> Comparison | None:
     if all(korean_key(order) != wanted for order in orders):
         return None
     if query.hangul:
-        return Comparison(100.0, True, True, "the listed name written in Hangul")
+        return Comparison(HANGUL_READING_MATCH, False, True, "the listed name's romanisation read in Hangul")
     return Comparison(KOREAN_ROMANISATION_MATCH, False, True, "the listed name in another romanisation of Korean")
 
 

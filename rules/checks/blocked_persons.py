@@ -160,7 +160,8 @@ def blocked_person_hits(facts: Facts) -> list[Hit]:
     payment = facts.payment
     hits: list[Hit] = []
     for path, party in payment.parties():
-        hits.extend(_screen_name(facts, f"{path}.name", party.name, party.country))
+        if party.name:
+            hits.extend(_screen_name(facts, f"{path}.name", party.name, party.country))
         if party.bic:
             hits.extend(_screen_bic(facts, f"{path}.bic", party.bic))
     for path, inst in payment.institutions():

@@ -23,6 +23,7 @@ from rules.names import BRANCH_WORDS, OFFICE_WORDS, ends_open, text_tokens
 from rules.payment import Institution
 from rules.places import PlaceMatch
 from rules.registry import InstitutionRecord, Registry
+from rules.scripts import has_spaceless_script
 from rules.similarity import POSSIBLE_MATCH
 
 # A place qualifier is at most this many words beside a branch word ("Bandar Abbas Branch").
@@ -181,11 +182,15 @@ def _place_evidence(
 
 def _jurisdiction_words(rules: RuleSet, field: str, name: str) -> list[Evidence]:
     """A name mentioning a jurisdiction under special measures: a possible match only."""
-    tokens = " " + " ".join(text_tokens(name)) + " "
+    words = text_tokens(name)
+    tokens = " " + " ".join(words) + " "
+    # In a script without spaces the word segmentation may keep a jurisdiction's name joined to
+    # the next word ("မြန်မာနိုင်ငံ", "Myanmar country"): there a word that starts with it counts.
+    spaceless = has_spaceless_script(name)
     out: list[Evidence] = []
     for m in rules.measures:
         for word in m.covered.jurisdiction_names:
-            if f" {word} " in tokens:
+            if f" {word} " in tokens or (spaceless and any(w.startswith(word) for w in words)):
                 because = f"its name mentions {word!r}, a jurisdiction under {m.citation}"
                 out.append(possible(m, "chartered", field, name, word, because, POSSIBLE_MATCH))
                 break

@@ -41,14 +41,14 @@ def party_institution(
     """The party as an institution when it is one: (institution, its kind, why it is read so)."""
     account_bic = try_parse_bic(party.account)
     bic = party.bic or (account_bic.value if account_bic else None)
-    kind = kind_from_name(party.name)
+    kind = kind_from_name(party.name) if party.name else None
     if message_type in INSTITUTION_TRANSFERS and path in INSTITUTION_PARTIES:
         why = f"the {path} of a {message_type} is a financial institution"
     elif bic:
         why = f"the party is identified by BIC {bic}"
     elif kind is not None:
         why = f"its name reads as a {'bank' if kind == 'bank' else 'non-bank financial institution'}'s"
-    elif registry.institutions_by_name(party.name):
+    elif party.name and registry.institutions_by_name(party.name):
         why = "the registry holds an institution of that name"
     else:
         return None
@@ -84,7 +84,8 @@ def _party_evidence(
 ) -> list[Evidence]:
     as_institution = party_institution(registry, message_type, path, party)
     if as_institution is None:
-        out = name_evidence(rules, f"{path}.name", party.name)
+        # A party without a BIC has a name (Party._named).
+        out = name_evidence(rules, f"{path}.name", party.name or "")
     else:
         inst, kind, _ = as_institution
         out = institution_evidence(rules, registry, path, inst, kind)

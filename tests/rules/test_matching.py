@@ -17,7 +17,7 @@ from rules.similarity import POSSIBLE_MATCH, STRONG_MATCH, score_names
         ("FBME Bank Moscow Representative Office", "fbme bank"),
         ("CH'OE Ch'ol-min", "choe chol min"),
         ("Bank  Melli   Īrān", "bank melli iran"),
-        ("丹东银行", "dan dong yin xing"),
+        ("丹东银行", "dan dong yinhang"),
     ],
 )
 def test_normalisation(raw, canonical):

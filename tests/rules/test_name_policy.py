@@ -131,8 +131,21 @@ def korean_rules() -> RuleSet:
 
 
 @pytest.mark.parametrize("name", ["최철민", "리명수", "정성택"])
-def test_a_listed_korean_name_in_hangul_blocks(korean_rules: RuleSet, name: str) -> None:
-    assert action(korean_rules, name) == "block"
+def test_a_romanised_korean_listing_read_in_hangul_is_reviewed(korean_rules: RuleSet, name: str) -> None:
+    assert action(korean_rules, name) == "review"
+
+
+@pytest.mark.parametrize("name", ["청성택", "종성택", "초철민"])
+def test_other_hangul_syllables_the_romanisation_also_writes_never_block(korean_rules: RuleSet, name: str) -> None:
+    # 청/종/정 are all "Chong" or "Jong" in one romanisation or another; 초 is "Cho", not "Choe".
+    assert action(korean_rules, name) != "block"
+
+
+def test_a_hangul_spelling_the_list_gives_blocks() -> None:
+    listed = [{"id": "K-9", "name": "Chol Min CHOE", "aliases": ["최철민"], "type": "individual", "programs": ["DPRK"]}]
+    rules = load_rules().with_sanctions(SanctionsList("hangul alias", persons_from_entries(listed), version="h"))
+    assert action(rules, "최철민") == "block"
+    assert action(rules, "초철민") != "block"
 
 
 @pytest.mark.parametrize(
