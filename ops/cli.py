@@ -44,6 +44,14 @@ OwnershipOpt = Annotated[
     typer.Option("--ownership", help="Ownership CSV (owner,owned,percent[,owned_country]) for the 50 percent rule."),
 ]
 
+AccountMappingOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--account-mapping",
+        help="YAML: how messages name our correspondent accounts (accounts: and bics: maps to account ids).",
+    ),
+]
+
 
 class UsageError(Exception):
     """Raised for exit code 2 with a one-line message."""
@@ -62,7 +70,14 @@ def _load_rules(rules_dir: Path | None, sanctions: Path | None, ownership: Path 
 @app.command()
 def screen(
     registry: Annotated[Path, typer.Option("--registry", help="Registry file, JSON or YAML (SPEC 1.2).")],
-    input_file: Annotated[Path, typer.Option("--input", help="Payment events, JSON Lines; '-' reads stdin.")],
+    input_file: Annotated[
+        Path,
+        typer.Option(
+            "--input",
+            help="JSON Lines payment events, an ISO 20022 XML or SWIFT MT file, or a folder of such files; "
+            "'-' reads stdin.",
+        ),
+    ],
     output: Annotated[Path | None, typer.Option("--output", help="Decisions, JSON Lines (default: stdout).")] = None,
     dead_letter: Annotated[
         Path | None,
@@ -78,8 +93,12 @@ def screen(
         str | None,
         typer.Option("--as-of", help="Screening instant recorded as screened_at (RFC 3339); default: the clock."),
     ] = None,
+    account_mapping: AccountMappingOpt = None,
 ) -> None:
-    """Screen payment events from a JSON Lines file: one decision per line, in input order."""
+    """Screen payments from a file or folder (format told from the content): one decision per
+    payment, in input order."""
+    from schemas.messages import AccountMappingError, load_account_mapping
+
     instant = None
     if as_of is not None:
         try:
@@ -88,8 +107,13 @@ def screen(
             raise UsageError(f"--as-of {as_of!r} is not an RFC 3339 timestamp") from None
         if instant.tzinfo is None:
             raise UsageError("--as-of needs a UTC offset, e.g. 2025-06-01T12:00:00Z")
-    if str(input_file) != "-" and not input_file.is_file():
-        raise UsageError(f"cannot read input {input_file}: no such file")
+    folder = input_file.is_dir()
+    if str(input_file) != "-" and not (folder or input_file.is_file()):
+        raise UsageError(f"cannot read input {input_file}: no such file or folder")
+    try:
+        accounts = load_account_mapping(account_mapping)
+    except AccountMappingError as exc:
+        raise UsageError(str(exc)) from None
     ruleset = _load_rules(rules_dir, sanctions, ownership)
     try:
         reg = load_registry_file(registry)
@@ -97,7 +121,6 @@ def screen(
         raise UsageError(str(exc)) from None
     dead_path = dead_letter or Path(f"{'stdin' if str(input_file) == '-' else input_file}.dead-letter.jsonl")
     with contextlib.ExitStack() as stack:
-        source: IO[bytes] = sys.stdin.buffer if str(input_file) == "-" else stack.enter_context(input_file.open("rb"))
         try:
             out: IO[str] = stack.enter_context(output.open("w", encoding="utf-8")) if output else sys.stdout
         except OSError as exc:
@@ -112,9 +135,14 @@ def screen(
                     raise UsageError(f"cannot write dead-letter file {dead_path}: {exc.strerror}") from None
             dead_file[0].write(json.dumps(record, ensure_ascii=False) + "\n")
 
-        screener = FileScreener(ruleset, reg, as_of=instant)
-        progress = stack.enter_context(_progress(input_file))
-        summary = screener.run(str(input_file), source, out, write_dead, progress)
+        screener = FileScreener(ruleset, reg, as_of=instant, accounts=accounts)
+        if folder:
+            summary = screener.run_folder(input_file, out, write_dead)
+        else:
+            stdin = str(input_file) == "-"
+            source: IO[bytes] = sys.stdin.buffer if stdin else stack.enter_context(input_file.open("rb"))
+            progress = stack.enter_context(_progress(input_file))
+            summary = screener.run(str(input_file), source, out, write_dead, progress)
     print(summary.line(dead_path), file=sys.stderr)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -71,7 +72,22 @@ def stop_worker(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> int:
     return proc.returncode
 
 
-def run_demo(payments: Path, registry_file: Path, timeout: float) -> int:
+def _message_ids(folder: Path | None) -> list[str]:
+    """The payment ids of the sample messages, in file order (what their decisions are awaited by)."""
+    from ops.screen_file import input_files
+    from schemas.inbound import MESSAGE_FORMATS, input_format, read_messages
+
+    ids: list[str] = []
+    for path in input_files(folder) if folder is not None and folder.is_dir() else []:
+        data = path.read_bytes()
+        fmt = input_format(data)
+        if fmt in MESSAGE_FORMATS:
+            for message in read_messages(data, fmt):
+                ids.extend(str(a.payment["payment_id"]) for a in message.adapted if a.payment)
+    return ids
+
+
+def run_demo(payments: Path, registry_file: Path, timeout: float, messages: Path | None = None) -> int:
     from ops.kafka_commands import decoded_records, load_registry, produce_payments
     from ops.show_decisions import main as show
     from streams.settings import Settings
@@ -94,21 +110,32 @@ def run_demo(payments: Path, registry_file: Path, timeout: float) -> int:
             wait_ready(web_port, worker)
             say(f"worker ready (health, readiness, metrics on http://127.0.0.1:{web_port})")
             with payments.open("rb") as source:
-                sent, _, errors = produce_payments(settings, source, None, raw=False)
+                _, _, errors = produce_payments(settings, source, None, raw=False)
             if errors:
                 raise RuntimeError(errors[0])
-            say(f"produced {sent} payments; waiting for their decisions")
+            order = [json.loads(line)["payment_id"] for line in payments.read_text().splitlines() if line.strip()]
+            message_ids = _message_ids(messages)
+            if message_ids and messages is not None:
+                from ops.screen_file import input_files
+
+                with contextlib.ExitStack() as stack:
+                    files = [(str(f), stack.enter_context(f.open("rb"))) for f in input_files(messages)]
+                    count, _, errors = produce_payments(settings, files, None, raw=False)
+                if errors:
+                    raise RuntimeError(errors[0])
+                say(f"produced {count} ISO 20022 and MT messages as they are ({messages.name}/)")
+                order += message_ids
+            say(f"produced {len(order)} payments; waiting for their decisions")
             decisions: dict[str, Any] = {}
             deadline = time.monotonic() + timeout
-            while len(decisions) < sent and time.monotonic() < deadline:
+            while len(decisions) < len(order) and time.monotonic() < deadline:
                 for record in decoded_records(settings, settings.topics.decisions, True, None, 1.0):
                     decisions[record["payment_id"]] = record
-            order = [json.loads(line)["payment_id"] for line in payments.read_text().splitlines() if line.strip()]
             lines = [json.dumps(decisions[p]) for p in order if p in decisions]
             sys.stdin = __import__("io").StringIO("\n".join(lines))
             show()
-            if len(decisions) < sent:
-                say(f"only {len(decisions)} of {sent} decisions arrived within {timeout} s")
+            if len(decisions) < len(order):
+                say(f"only {len(decisions)} of {len(order)} decisions arrived within {timeout} s")
                 return 1
             return 0
         except RuntimeError as exc:

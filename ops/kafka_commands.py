@@ -3,6 +3,7 @@ the audit trail. The CLI (ops/stream_cli.py) parses arguments and calls these.""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,8 +11,10 @@ from typing import IO, Any
 
 from confluent_kafka import KafkaException
 
+from ops.screen_file import MAX_MESSAGE_FILE_BYTES, _Prefixed
 from rules.bic import parse_bic
 from schemas.codec import CodecError, RecordName
+from schemas.inbound import MESSAGE_FORMATS, Format, input_format, read_messages
 from streams.kafka_io import Sender, tail
 from streams.serde import Serde
 from streams.settings import Settings
@@ -35,14 +38,51 @@ def record_name_for(settings: Settings, topic: str) -> RecordName | None:
     }.get(topic)
 
 
-def produce_payments(settings: Settings, source: IO[bytes], topic: str | None, raw: bool) -> tuple[int, int, list[str]]:
-    """Publish payment events, keyed by payment_id: Avro unless raw; a line that is not a payment
-    event is published as it is, so that the service dead-letters it and nothing is lost.
-    Returns (published, sent as raw, delivery errors)."""
+def produce_payments(
+    settings: Settings, sources: IO[bytes] | list[tuple[str, IO[bytes]]], topic: str | None, raw: bool
+) -> tuple[int, int, list[str]]:
+    """Publish payments from JSON Lines, ISO 20022 or MT input (format told from the content).
+
+    A JSON payment event is published keyed by payment_id, Avro unless raw; a line that is not one
+    is published as it is, so that the service dead-letters it and nothing is lost. An ISO 20022
+    or MT message is published unchanged, one record per message, keyed by its first payment's id
+    when it has one. Returns (published, sent as they were, delivery errors)."""
     ensure_topics(settings)
     serde = Serde(settings)
     target = topic or settings.topics.payments
     sender = Sender(settings)
+    as_is = 0
+    for name, source in sources if isinstance(sources, list) else [("", sources)]:
+        head = source.read(64)
+        fmt = input_format(head)
+        if fmt in MESSAGE_FORMATS:
+            as_is += _produce_messages(sender, target, name, head + source.read(MAX_MESSAGE_FILE_BYTES), fmt)
+        else:
+            lines = io.BufferedReader(_Prefixed(head, source))
+            as_is += _produce_lines(sender, serde, target, name, lines, raw)
+    sender.flush()
+    return sender.sent, as_is, sender.errors
+
+
+def _send(sender: Sender, target: str, key: bytes | None, value: bytes, where: str) -> None:
+    try:
+        sender.send(target, key, value)
+    except KafkaException as exc:  # too large for the topic: reported, and the rest goes on
+        sender.errors.append(f"{where}: not sent ({len(value):,} bytes): {exc}")
+
+
+def _produce_messages(sender: Sender, target: str, name: str, data: bytes, fmt: Format) -> int:
+    """Each message as it is; returns how many were sent without a payment id to key them."""
+    unkeyed = 0
+    for message in read_messages(data, fmt):
+        ids = [a.payment["payment_id"] for a in message.adapted if a.payment and a.payment.get("payment_id")]
+        key = str(ids[0]).encode() if ids else None
+        unkeyed += key is None
+        _send(sender, target, key, message.data, f"{name} at byte {message.offset}".lstrip())
+    return unkeyed
+
+
+def _produce_lines(sender: Sender, serde: Serde, target: str, name: str, source: IO[bytes], raw: bool) -> int:
     raw_count = 0
     for number, line in enumerate(source, 1):
         data = line.rstrip(b"\r\n")
@@ -60,12 +100,8 @@ def produce_payments(settings: Settings, source: IO[bytes], topic: str | None, r
             key, value = None, data
         if value is data:
             raw_count += 1
-        try:
-            sender.send(target, key, value)
-        except KafkaException as exc:  # too large for the topic: reported, and the rest of the file goes on
-            sender.errors.append(f"line {number}: not sent ({len(data):,} bytes): {exc}")
-    sender.flush()
-    return sender.sent, raw_count, sender.errors
+        _send(sender, target, key, value, f"{name} line {number}".lstrip())
+    return raw_count
 
 
 def decoded_records(

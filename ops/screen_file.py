@@ -1,13 +1,18 @@
-"""Screen a JSON Lines file of payment events offline: one decision per line, in input order.
+"""Screen payments offline: one decision per payment, in input order.
 
-The input is read line by line (constant memory), each line bounded in size. A line that is not
-a valid payment event goes to the dead-letter file with its line number and the precise error,
-and the run goes on: nothing is dropped silently.
+The input is a JSON Lines file of payment events, an ISO 20022 XML file or an MT file (one
+message or several), or a folder of such files; each file's format is told from its content
+(schemas/inbound.py). JSON Lines are read line by line (constant memory), each line bounded in
+size; a message file is read whole, bounded, and split into messages. A line, message or
+transaction that cannot be screened goes to the dead-letter file with its file, line and the
+precise error, and the run goes on: nothing is dropped silently.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -20,9 +25,11 @@ import yaml
 
 from rules.catalog import RuleSet
 from rules.engine import screen, screening_error
-from rules.payment import PaymentError, parse_payment
+from rules.payment import Payment, PaymentError, parse_payment
 from rules.registry import Registry, RegistryError, registry_from_mapping
 from schemas.codec import dead_letter_json
+from schemas.inbound import MESSAGE_FORMATS, Format, input_format, read_messages
+from schemas.messages import NO_MAPPING, AccountMapping
 
 MAX_LINE_BYTES = 1 << 20
 
@@ -94,13 +101,65 @@ def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes, str | None]]:
         yield number, chunk.rstrip(b"\r\n"), None
 
 
+class _Prefixed(io.RawIOBase):
+    """A stream whose first bytes were read to tell its format, read again from the start."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._head:
+            n = min(len(view), len(self._head))
+            view[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+# A file of ISO 20022 or MT messages is read whole before it is split into messages: bounded.
+MAX_MESSAGE_FILE_BYTES = 256 << 20
+
+
+def input_files(folder: Path) -> list[Path]:
+    """The files of an input folder, in name order, subfolders included; hidden files and our own
+    outputs (dead-letter files) left out."""
+    return sorted(
+        f
+        for f in folder.rglob("*")
+        if f.is_file()
+        and not any(part.startswith(".") for part in f.relative_to(folder).parts)
+        and not f.name.endswith(".dead-letter.jsonl")
+    )
+
+
+# A file named so is JSON Lines whatever its first line holds: a first line that is garbage
+# ("<html>") must not turn a file of payment events into one unreadable XML message.
+JSON_LINES_SUFFIXES = (".jsonl", ".ndjson", ".json")
+_JSON_OBJECT_LINE = re.compile(rb'^[ \t]*\{[ \t]*"', re.MULTILINE)
+
+
+def _json_lines(data: bytes) -> bool:
+    """Whether data that starts like XML or MT is JSON Lines after a bad first line: a later line
+    opens a JSON object with a key, which no XML or MT line does (an MT message opens "{1:")."""
+    first_end = data.find(b"\n")
+    return first_end >= 0 and _JSON_OBJECT_LINE.search(data, first_end + 1) is not None
+
+
 @dataclass
 class FileScreener:
-    """Screens a stream of JSON lines into decision lines and dead-letter lines."""
+    """Screens JSON Lines, ISO 20022 or MT input into decision lines and dead-letter lines."""
 
     rules: RuleSet
     registry: Registry
     as_of: datetime | None = None
+    accounts: AccountMapping = NO_MAPPING
     summary: Summary = field(default_factory=Summary)
 
     def run(
@@ -111,7 +170,94 @@ class FileScreener:
         dead_letters: Callable[[dict[str, Any]], None],
         progress: Callable[[int], None] | None = None,
     ) -> Summary:
+        """Screen one input: its format told from its first bytes (schemas/inbound.py)."""
         started = time.perf_counter()
+        head = stream.read(64)
+        fmt = input_format(head)
+        if fmt in MESSAGE_FORMATS and not source.endswith(JSON_LINES_SUFFIXES):
+            data = head + stream.read(MAX_MESSAGE_FILE_BYTES + 1 - len(head))
+            if not _json_lines(data):
+                self._run_messages(source, data, fmt, out, dead_letters)
+                self.summary.seconds += time.perf_counter() - started
+                return self.summary
+            head, stream = data, io.BytesIO()
+        lines = io.BufferedReader(_Prefixed(head, stream), buffer_size=1 << 16)
+        self._run_lines(source, lines, out, dead_letters, progress)
+        self.summary.seconds += time.perf_counter() - started
+        return self.summary
+
+    def run_folder(self, folder: Path, out: IO[str], dead_letters: Callable[[dict[str, Any]], None]) -> Summary:
+        """Screen every file of a folder, in name order, each in its own format."""
+        for path in input_files(folder):
+            try:
+                with path.open("rb") as stream:
+                    self.run(str(path), stream, out, dead_letters)
+            except OSError as exc:
+                self._dead(dead_letters, f"cannot read {path.name}: {exc.strerror}", b"", str(path), None)
+        return self.summary
+
+    def _dead(
+        self, dead_letters: Callable[[dict[str, Any]], None], error: str, raw: bytes, source: str, line: int | None
+    ) -> None:
+        self.summary.dead_letters += 1
+        where = {"source_file": source} | ({"line": line} if line is not None else {})
+        dead_letters(dead_letter_json(error, raw, datetime.now(UTC).isoformat(), **where))
+
+    def _decide(
+        self,
+        payment: Payment,
+        raw: bytes,
+        source: str,
+        line: int,
+        out: IO[str],
+        dead_letters: Callable[[dict[str, Any]], None],
+    ) -> None:
+        try:
+            decision = screen(payment, self.registry, self.rules, self.as_of or datetime.now(UTC))
+        except Exception as exc:  # one payment's failure must not stop the run (SPEC 2.6)
+            self._dead(dead_letters, screening_error(exc), raw, source, line)
+            return
+        self.summary.decisions[decision.decision] += 1
+        out.write(json.dumps(decision.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n")
+
+    def _run_messages(
+        self,
+        source: str,
+        data: bytes,
+        fmt: Format,
+        out: IO[str],
+        dead_letters: Callable[[dict[str, Any]], None],
+    ) -> None:
+        if len(data) > MAX_MESSAGE_FILE_BYTES:
+            error = f"oversized file: over {MAX_MESSAGE_FILE_BYTES} bytes of messages; split it"
+            self._dead(dead_letters, error, data, source, 1)
+            return
+        for message in read_messages(data, fmt, self.accounts):
+            # The line the message starts on, so an investigator finds it in the file.
+            line = data.count(b"\n", 0, message.offset) + 1
+            if message.error is not None:
+                self._dead(dead_letters, message.error, message.data, source, line)
+                continue
+            for item in message.adapted:
+                error = item.error
+                if item.payment is not None:
+                    try:
+                        payment = parse_payment(item.payment)
+                    except PaymentError as exc:
+                        error = str(exc)
+                if error is not None:
+                    self._dead(dead_letters, f"{item.label}: {error}", message.data, source, line)
+                    continue
+                self._decide(payment, message.data, source, line, out, dead_letters)
+
+    def _run_lines(
+        self,
+        source: str,
+        stream: IO[bytes],
+        out: IO[str],
+        dead_letters: Callable[[dict[str, Any]], None],
+        progress: Callable[[int], None] | None,
+    ) -> None:
         consumed = 0
         for number, raw, read_error in read_lines(stream):
             consumed += len(raw) + 1
@@ -127,24 +273,8 @@ class FileScreener:
                 except PaymentError as exc:
                     error = str(exc)
             if error is not None:
-                self.summary.dead_letters += 1
-                dead_letters(
-                    dead_letter_json(error, raw, datetime.now(UTC).isoformat(), source_file=source, line=number)
-                )
+                self._dead(dead_letters, error, raw, source, number)
                 continue
-            try:
-                decision = screen(payment, self.registry, self.rules, self.as_of or datetime.now(UTC))
-            except Exception as exc:  # one payment's failure must not stop the run (SPEC 2.6)
-                self.summary.dead_letters += 1
-                dead_letters(
-                    dead_letter_json(
-                        screening_error(exc), raw, datetime.now(UTC).isoformat(), source_file=source, line=number
-                    )
-                )
-                continue
-            self.summary.decisions[decision.decision] += 1
-            out.write(json.dumps(decision.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n")
+            self._decide(payment, raw, source, number, out, dead_letters)
         if progress is not None:
             progress(consumed)
-        self.summary.seconds = time.perf_counter() - started
-        return self.summary

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ops.cli import UsageError, _load_rules, app
+from ops.cli import AccountMappingOpt, UsageError, _load_rules, app
 
 Bootstrap = Annotated[
     str | None,
@@ -76,17 +76,27 @@ def run(
     rules_dir: Annotated[Path | None, typer.Option("--rules")] = None,
     sanctions: Annotated[Path | None, typer.Option("--sanctions")] = None,
     ownership: Annotated[Path | None, typer.Option("--ownership")] = None,
+    account_mapping: AccountMappingOpt = None,
 ) -> None:
     """Run the screening worker (Faust) until SIGTERM."""
+    from schemas.messages import AccountMappingError, load_account_mapping
     from streams.broker_guard import EXIT_CODE as BROKER_DATA_LOST_EXIT
     from streams.settings import AuditKeyError
     from streams.topics import BrokerDataLostError
     from streams.worker import run as run_worker
 
-    settings = settings_for(bootstrap, web_port=web_port, rules_dir=rules_dir, sanctions=sanctions, ownership=ownership)
+    settings = settings_for(
+        bootstrap,
+        web_port=web_port,
+        rules_dir=rules_dir,
+        sanctions=sanctions,
+        ownership=ownership,
+        account_mapping=account_mapping,
+    )
     try:
         settings.audit_keyring()  # no worker writes a trail anyone could forge
-    except AuditKeyError as exc:
+        load_account_mapping(settings.account_mapping)
+    except (AuditKeyError, AccountMappingError) as exc:
         raise UsageError(str(exc)) from None
     rules = _load_rules(settings.rules_dir, settings.sanctions, settings.ownership)
     try:
@@ -106,22 +116,35 @@ def config(bootstrap: Bootstrap = None) -> None:
 
 @app.command()
 def produce(
-    input_file: Annotated[Path, typer.Argument(help="Payment events, JSON Lines ('-': stdin).")],
+    input_file: Annotated[
+        Path,
+        typer.Argument(
+            help="JSON Lines payment events, an ISO 20022 XML or SWIFT MT file, or a folder of such files ('-': stdin)."
+        ),
+    ],
     topic: Annotated[str | None, typer.Option("--topic", help="Target topic (default: payments).")] = None,
-    raw: Annotated[bool, typer.Option("--raw", help="Send each line as it is (JSON) instead of Avro.")] = False,
+    raw: Annotated[bool, typer.Option("--raw", help="Send each JSON line as it is instead of Avro.")] = False,
     bootstrap: Bootstrap = None,
 ) -> None:
-    """Publish payment events, keyed by payment_id."""
+    """Publish payments: JSON events keyed by payment_id, ISO 20022 and MT messages unchanged."""
     from ops.kafka_commands import produce_payments
+    from ops.screen_file import input_files
 
     settings = settings_for(bootstrap)
-    if str(input_file) != "-" and not input_file.is_file():
-        raise UsageError(f"cannot read input {input_file}: no such file")
+    stdin = str(input_file) == "-"
+    if not stdin and not (input_file.is_file() or input_file.is_dir()):
+        raise UsageError(f"cannot read input {input_file}: no such file or folder")
+    paths = input_files(input_file) if input_file.is_dir() else [input_file]
     try:
-        with sys.stdin.buffer if str(input_file) == "-" else input_file.open("rb") as source:
-            sent, raw_count, errors = produce_payments(settings, source, topic, raw)
+        with contextlib.ExitStack() as stack:
+            sources = (
+                [("stdin", sys.stdin.buffer)] if stdin else [(str(p), stack.enter_context(p.open("rb"))) for p in paths]
+            )
+            sent, raw_count, errors = produce_payments(settings, sources, topic, raw)
     except _kafka_errors() as exc:
         raise UsageError(f"cannot produce: {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read input: {exc.strerror}") from None
     print(
         f"published {sent} records to {topic or settings.topics.payments}"
         + (f" ({raw_count} as they were, not valid payment events)" if raw_count and not raw else ""),
@@ -259,11 +282,15 @@ def demo(
     payments: Annotated[Path, typer.Option("--payments")] = Path(__file__).parent / "samples" / "payments.jsonl",
     registry_file: Annotated[Path, typer.Option("--registry")] = Path(__file__).parent / "samples" / "registry.yaml",
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for all decisions.")] = 120.0,
+    messages: Annotated[
+        Path | None, typer.Option("--messages", help="Folder of ISO 20022 and MT messages to send as they are.")
+    ] = Path(__file__).parent / "samples" / "messages",
 ) -> None:
-    """Embedded broker + worker: load the sample registry, produce the sample payments, show the decisions."""
+    """Embedded broker + worker: load the sample registry, produce the sample payments and messages,
+    show the decisions."""
     from ops.demo import run_demo
 
-    code = run_demo(payments, registry_file, timeout)
+    code = run_demo(payments, registry_file, timeout, messages)
     if code:
         raise typer.Exit(code)
 
@@ -286,11 +313,19 @@ def bench(
             help="Only the engine, on this list (OFAC folder or YAML) against the packaged list in the same run.",
         ),
     ] = None,
+    formats: Annotated[
+        bool, typer.Option("--formats", help="Only the parse cost per message of each input format, beside JSON.")
+    ] = False,
 ) -> None:
     """Benchmark the engine, two baselines and the service on the embedded broker; print a table and a JSON line."""
     from ops.bench.run import print_summary
     from ops.bench.run import run as run_bench
 
+    if formats:
+        from ops.bench.parse_bench import run as run_parse_bench
+
+        print(json.dumps(run_parse_bench(quick), indent=2))
+        return
     if listed is not None:
         from ops.bench.list_bench import run as run_list_bench
         from rules.sanctions import SanctionsError

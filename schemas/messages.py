@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 # A message larger than this is refused before parsing (a CBPR+ pacs message is a few kB; a
 # file of many messages is split first, and each message is held to this bound).
@@ -69,3 +72,29 @@ class AccountMapping:
 
 
 NO_MAPPING = AccountMapping()
+
+
+class AccountMappingError(ValueError):
+    """An account-mapping file that cannot be used; the screener refuses to start on it."""
+
+
+def load_account_mapping(path: Path | None) -> AccountMapping:
+    """The account mapping of a YAML file with `accounts:` and `bics:` maps of strings (either may
+    be left out); NO_MAPPING without a file."""
+    if path is None:
+        return NO_MAPPING
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise AccountMappingError(f"account mapping {path.name}: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict) or set(data) - {"accounts", "bics"}:
+        raise AccountMappingError(f"account mapping {path.name}: expected a mapping with keys accounts and bics")
+    maps: dict[str, dict[str, str]] = {}
+    for key in ("accounts", "bics"):
+        value = data.get(key) or {}
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and k and v for k, v in value.items()
+        ):
+            raise AccountMappingError(f"account mapping {path.name}: {key} must map strings to account ids")
+        maps[key] = {k.strip(): v.strip() for k, v in value.items()}
+    return AccountMapping(accounts=maps["accounts"], bics={k.upper(): v for k, v in maps["bics"].items()})

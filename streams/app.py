@@ -23,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from rules import Registry, RegistryError, RuleSet
 from schemas.codec import CodecError
+from schemas.messages import load_account_mapping
 from streams.audit import AuditChains, trusted_records
 from streams.checkpoints import Checkpoint, CheckpointError
 from streams.checkpoints import load as load_checkpoints
@@ -181,7 +182,15 @@ class Screener:
         }
         for topic, table in self.registry_tables.items():
             self._follow_changelog(topic, table)
-        self.payments = PaymentProcessor(settings, self.serde, self.audit, rules, self.registry, self.decided)
+        self.payments = PaymentProcessor(
+            settings,
+            self.serde,
+            self.audit,
+            rules,
+            self.registry,
+            self.decided,
+            load_account_mapping(settings.account_mapping),
+        )
         self.notices = NoticeProcessor(settings, self.serde, self.audit)
         self.registry_chain = audit_partition_for_registry(settings)
         self.registry_changes = RegistryProcessor(settings, self.serde, self.audit, self.registry, self.registry_chain)
@@ -419,17 +428,18 @@ class Screener:
 
     def _screen_payment(self, src: Source) -> None:
         started = time.perf_counter()
-        outcome = self.payments.process(src)
+        outcomes = self.payments.process(src)
         self.metrics.latency.observe(time.perf_counter() - started)
-        for out in outcome.outputs:
-            self._send(out)
-        if outcome.dead_letter:
-            self.metrics.dead_letters.labels(src.topic).inc()
-            log.warning("payment dead-lettered", position=src.position)
-        else:
-            self.metrics.screened.labels(outcome.decision or "unknown").inc()
-            if outcome.replayed:
-                self.metrics.replayed.inc()
+        for outcome in outcomes:
+            for out in outcome.outputs:
+                self._send(out)
+            if outcome.dead_letter:
+                self.metrics.dead_letters.labels(src.topic).inc()
+                log.warning("payment dead-lettered", position=src.position)
+            else:
+                self.metrics.screened.labels(outcome.decision or "unknown").inc()
+                if outcome.replayed:
+                    self.metrics.replayed.inc()
 
     def _request_notice(self, src: Source) -> None:
         sent = self.notices_sent.view(src.partition)

@@ -15,8 +15,11 @@ from typing import Any
 from rules import PaymentError, Registry, RegistryError, RuleSet, parse_payment, screen
 from rules.bic import BicError, parse_bic
 from rules.engine import screening_error
+from rules.payment import Payment
 from rules.registry import parse_account, parse_institution
 from schemas.codec import CodecError, dead_letter_json
+from schemas.inbound import MESSAGE_FORMATS, Format, input_format, read_messages
+from schemas.messages import NO_MAPPING, AccountMapping
 from streams.audit import AuditChains, canonical, digest
 from streams.outputs import alert_record, notice_records
 from streams.serde import Serde
@@ -112,34 +115,65 @@ class PaymentProcessor(Processor):
         rules: RuleSet,
         registry: Registry,
         decided: Decided,
+        accounts: AccountMapping = NO_MAPPING,
     ) -> None:
         super().__init__(settings, serde, audit)
         self.rules = rules
         self.registry = registry
         self.decided = decided
+        self.accounts = accounts
 
-    def process(self, src: Source) -> Outcome:
+    def process(self, src: Source) -> list[Outcome]:
+        """One outcome per payment the record holds: one for a JSON or Avro payment event, one per
+        transaction of an ISO 20022 or MT message (schemas/inbound.py), a dead-letter for each
+        message or transaction that cannot be screened."""
         versions = (self.rules.version, self.registry.version)
         raw = src.value or b""
+        fmt = input_format(raw)
+        if fmt in MESSAGE_FORMATS:
+            return self._process_messages(src, raw, fmt, versions)
         try:
-            payment = parse_payment(raw if raw.lstrip()[:1] == b"{" else self.serde.decode(src.topic, "Payment", raw))
+            payment = parse_payment(raw if fmt == "json" else self.serde.decode(src.topic, "Payment", raw))
         except (CodecError, PaymentError) as exc:
-            return Outcome(self.dead_letter(src, str(exc), src.partition, versions), dead_letter=True)
-        input_digest = digest(raw)
+            return [Outcome(self.dead_letter(src, str(exc), src.partition, versions), dead_letter=True)]
+        return [self._screen(src, payment, digest(raw), versions)]
+
+    def _process_messages(self, src: Source, raw: bytes, fmt: Format, versions: tuple[str, str]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        messages = list(read_messages(raw, fmt, self.accounts))
+        for number, message in enumerate(messages, 1):
+            where = f"message {number} of {len(messages)}: " if len(messages) > 1 else ""
+            if message.error is not None:
+                outcomes.append(self._dead(src, where + message.error, versions))
+                continue
+            for item in message.adapted:
+                if item.payment is None:
+                    outcomes.append(self._dead(src, f"{where}{item.label}: {item.error}", versions))
+                    continue
+                try:
+                    payment = parse_payment(item.payment)
+                except PaymentError as exc:
+                    outcomes.append(self._dead(src, f"{where}{item.label}: {exc}", versions))
+                    continue
+                # The idempotency digest is the adapted payment's, not the record's: one
+                # transaction of a message is the same payment whatever else the message holds.
+                outcomes.append(self._screen(src, payment, digest(canonical(item.payment).encode()), versions))
+        return outcomes
+
+    def _dead(self, src: Source, error: str, versions: tuple[str, str]) -> Outcome:
+        return Outcome(self.dead_letter(src, error, src.partition, versions), dead_letter=True)
+
+    def _screen(self, src: Source, payment: Payment, input_digest: str, versions: tuple[str, str]) -> Outcome:
         prior = self.decided.get(src.partition, payment.payment_id)
         replayed = False
         if prior is not None:
             prior_digest, prior_json = prior
             if prior_digest != input_digest:
-                return Outcome(
-                    self.dead_letter(
-                        src,
-                        f"payment_id {payment.payment_id!r} was already screened with different content "
-                        f"(first input sha256 {prior_digest[:16]}...); the first decision stands",
-                        src.partition,
-                        versions,
-                    ),
-                    dead_letter=True,
+                return self._dead(
+                    src,
+                    f"payment_id {payment.payment_id!r} was already screened with different content "
+                    f"(first input sha256 {prior_digest[:16]}...); the first decision stands",
+                    versions,
                 )
             decision = json.loads(prior_json)
             decision_json = prior_json
@@ -148,7 +182,7 @@ class PaymentProcessor(Processor):
             try:
                 decision = screen(payment, self.registry, self.rules, src.instant).to_dict()
             except Exception as exc:  # one payment's failure must not stop the worker (SPEC 2.6)
-                return Outcome(self.dead_letter(src, screening_error(exc), src.partition, versions), dead_letter=True)
+                return self._dead(src, screening_error(exc), versions)
             decision_json = canonical(decision)
             self.decided.put(src.partition, payment.payment_id, input_digest, decision_json)
         outputs = self._outputs(src, decision, decision_json, input_digest)

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     rules_dir: Path | None = None
     sanctions: Path | None = None
     ownership: Path | None = None
+    # How the bank names its correspondent accounts in ISO 20022 and MT messages, when not by the
+    # settlement account itself (YAML: `accounts:` and `bics:` maps; schemas/messages.py).
+    account_mapping: Path | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Severity of an alert by the strongest action in the decision.
     alert_severity: dict[str, str] = Field(default_factory=lambda: {"block": "high", "review": "medium", "info": "low"})

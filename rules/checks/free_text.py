@@ -242,7 +242,11 @@ def _text_evidence(rules: RuleSet, registry: Registry, field: str, lines: Sequen
             found[ev.matched] = max(found.get(ev.matched, ev.rank), ev.rank)
         single.append(found)
         out.extend(evidence)
-    for i in range(len(lines) - 1):
+    # Windows from the last line back, each the shortest first: a wrapped name is reported on the
+    # line it starts on, not on an earlier line whose longer window happens to hold it too (a
+    # free-text list may join several fields: MT 70 and 77B are both remittance lines).
+    wrapped: dict[tuple[str, str], tuple[bool, bool, float]] = {}
+    for i in reversed(range(len(lines) - 1)):
         for j in range(i + 1, min(i + _MAX_JOINED, len(lines))):
             already: dict[str, tuple[bool, bool, float]] = {}
             for found in single[i : j + 1]:
@@ -253,8 +257,13 @@ def _text_evidence(rules: RuleSet, registry: Registry, field: str, lines: Sequen
                 # lines already showed as strongly alone is not repeated.
                 path = f"{field}[{i}]"
                 for ev in _names_in(rules, registry, path, text) + _bic_evidence(rules, registry, path, text):
-                    if ev.matched not in already or ev.rank > already[ev.matched]:
-                        out.append(replace(ev, because=f"{ev.because}, wrapped across lines {i}-{j}"))
+                    if ev.matched in already and ev.rank <= already[ev.matched]:
+                        continue
+                    key = (ev.matched, ev.measure.section)
+                    if key in wrapped and ev.rank <= wrapped[key]:
+                        continue
+                    wrapped[key] = ev.rank
+                    out.append(replace(ev, because=f"{ev.because}, wrapped across lines {i}-{j}"))
     for i in _cut_lines(lines):
         texts = [lines[i]] + (_joined(lines, i - 1, i) if i > 0 else [])
         for text in texts:

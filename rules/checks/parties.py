@@ -24,26 +24,41 @@ from rules.checks.coverage import institution_evidence
 from rules.checks.evidence import Evidence, identified, jurisdiction_measures
 from rules.checks.name_evidence import name_evidence
 from rules.financial_institutions import InstitutionKind, kind_from_name
-from rules.payment import Institution, MessageType, Party
+from rules.payment import Institution, Party, Payment
 from rules.registry import Registry
 
-# The debtor and creditor of these messages are financial institutions (ISO 20022 pacs.009
-# Dbtr/Cdtr are FinInstnId; MT202 fields 52a and 58a). Not the cover variants: their debtor and
-# creditor may carry the underlying customer transfer's parties.
+# The parties of these messages are financial institutions (ISO 20022 pacs.009 Dbtr, Cdtr,
+# UltmtDbtr and UltmtCdtr are FinInstnId; MT202 fields 52a and 58a).
 INSTITUTION_TRANSFERS: frozenset[str] = frozenset({"pacs.009", "MT202"})
-INSTITUTION_PARTIES = frozenset({"debtor", "creditor"})
+# So are a cover payment's, when the customer transfer it covers is given apart (`underlying`);
+# without it, a producer may have put that transfer's customers in the debtor and creditor.
+COVER_TRANSFERS: frozenset[str] = frozenset({"pacs.009.cov", "MT202COV"})
+INSTITUTION_PARTIES = frozenset({"debtor", "creditor", "ultimate_debtor", "ultimate_creditor"})
+
+
+def institution_role(payment: Payment, path: str) -> str | None:
+    """Why the party at path is a financial institution by its place in the message, or None."""
+    if path not in INSTITUTION_PARTIES:
+        return None
+    kind = payment.message_type
+    if kind in INSTITUTION_TRANSFERS or (kind in COVER_TRANSFERS and payment.underlying is not None):
+        return f"the {path} of a {kind} is a financial institution"
+    return None
+
+
 _IBAN_SHAPE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
 
 
 def party_institution(
-    registry: Registry, message_type: MessageType, path: str, party: Party
+    registry: Registry, role: str | None, party: Party
 ) -> tuple[Institution, InstitutionKind | None, str] | None:
-    """The party as an institution when it is one: (institution, its kind, why it is read so)."""
+    """The party as an institution when it is one: (institution, its kind, why it is read so);
+    `role` says why its place in the message makes it one (institution_role)."""
     account_bic = try_parse_bic(party.account)
     bic = party.bic or (account_bic.value if account_bic else None)
     kind = kind_from_name(party.name) if party.name else None
-    if message_type in INSTITUTION_TRANSFERS and path in INSTITUTION_PARTIES:
-        why = f"the {path} of a {message_type} is a financial institution"
+    if role is not None:
+        why = role
     elif bic:
         why = f"the party is identified by BIC {bic}"
     elif kind is not None:
@@ -56,12 +71,9 @@ def party_institution(
     return inst, kind, why
 
 
-def party_evidence(
-    rules: RuleSet, registry: Registry, message_type: MessageType, path: str, party: Party
-) -> list[Evidence]:
+def party_evidence(rules: RuleSet, registry: Registry, role: str | None, path: str, party: Party) -> list[Evidence]:
     """Every special-measure evidence about one party: as an institution when it is one, else by
     its name; and its account. Memoised: the same counterparties recur in payment after payment."""
-    role = message_type in INSTITUTION_TRANSFERS and path in INSTITUTION_PARTIES
     key = (
         "party",
         registry.version,
@@ -73,16 +85,12 @@ def party_evidence(
         party.account,
         tuple(party.address),
     )
-    found: tuple[Evidence, ...] = rules.memo(
-        key, lambda: tuple(_party_evidence(rules, registry, message_type, path, party))
-    )
+    found: tuple[Evidence, ...] = rules.memo(key, lambda: tuple(_party_evidence(rules, registry, role, path, party)))
     return list(found)
 
 
-def _party_evidence(
-    rules: RuleSet, registry: Registry, message_type: MessageType, path: str, party: Party
-) -> list[Evidence]:
-    as_institution = party_institution(registry, message_type, path, party)
+def _party_evidence(rules: RuleSet, registry: Registry, role: str | None, path: str, party: Party) -> list[Evidence]:
+    as_institution = party_institution(registry, role, party)
     if as_institution is None:
         # A party without a BIC has a name (Party._named).
         out = name_evidence(rules, f"{path}.name", party.name or "")

@@ -21,7 +21,7 @@ from rules.checks.coverage import institution_evidence
 from rules.checks.evidence import Evidence
 from rules.checks.facts import Facts
 from rules.checks.free_text import text_evidence
-from rules.checks.parties import party_evidence
+from rules.checks.parties import institution_role, party_evidence
 from rules.decision import Hit, NoticeDue
 from rules.financial_institutions import kind_from_name
 from rules.names import normalize_name
@@ -174,7 +174,7 @@ def _indirect_use(facts: Facts) -> tuple[list[Hit], set[str]]:
         kind = kind_from_name(inst.name) if inst.name else None
         evidence.extend(institution_evidence(rules, registry, path, inst, kind))
     for path, party in payment.parties():
-        evidence.extend(party_evidence(rules, registry, payment.message_type, path, party))
+        evidence.extend(party_evidence(rules, registry, institution_role(payment, path), path, party))
     for field, lines in payment.free_text():
         if lines:
             evidence.extend(text_evidence(rules, registry, field, lines))

@@ -95,7 +95,7 @@ def test_worker_path_answers_every_record_once(rules: Any, values: list[bytes]) 
     chains.start_at(0)
     processor = PaymentProcessor(config, Serde(config), chains, rules, registry(), Decided())
     for offset, value in enumerate(values):
-        outcome = processor.process(Source("payments", 0, offset, b"k", value, 1_750_000_000.0))
+        [outcome] = processor.process(Source("payments", 0, offset, b"k", value, 1_750_000_000.0))
         topics = [o.topic for o in outcome.outputs]
         answered = topics.count(config.topics.decisions) + topics.count(config.topics.dead_letter)
         assert answered == 1, topics

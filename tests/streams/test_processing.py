@@ -37,6 +37,12 @@ def src(value: bytes, offset: int = 0, partition: int = 0, topic: str = "payment
     return Source(topic, partition, offset, b"k", value, 1_750_000_000.123)
 
 
+def process(processor, source):
+    """The one outcome of a record holding one payment."""
+    [outcome] = processor.process(source)
+    return outcome
+
+
 def by_topic(outcome):
     out = {}
     for o in outcome.outputs:
@@ -46,7 +52,7 @@ def by_topic(outcome):
 
 def test_payment_yields_decision_derived_events_and_audit(processor):
     raw = json.dumps(payment(intermediary_agents=[{"bic": "KKBCKPPY"}])).encode()
-    outcome = processor.process(src(raw))
+    outcome = process(processor, src(raw))
     topics = by_topic(outcome)
     assert outcome.decision == "block"
     assert set(topics) == {"screening.decisions", "screening.blocks", "screening.notice-requests", "screening.audit"}
@@ -57,15 +63,15 @@ def test_payment_yields_decision_derived_events_and_audit(processor):
 
 def test_same_payment_again_gets_the_same_decision_bytes(processor):
     raw = json.dumps(payment(creditor={"name": "Choe Chol Min"})).encode()
-    first = processor.process(src(raw, 0))
-    again = processor.process(src(raw, 7))
+    first = process(processor, src(raw, 0))
+    again = process(processor, src(raw, 7))
     assert again.replayed
     assert by_topic(again)["screening.decisions"][0].value == by_topic(first)["screening.decisions"][0].value
 
 
 def test_same_payment_id_with_different_content_is_dead_lettered(processor):
-    processor.process(src(json.dumps(payment()).encode()))
-    outcome = processor.process(src(json.dumps(payment(amount="999.00")).encode(), 1))
+    process(processor, src(json.dumps(payment()).encode()))
+    outcome = process(processor, src(json.dumps(payment(amount="999.00")).encode(), 1))
     assert outcome.dead_letter
     _, dead = decode_single_object(by_topic(outcome)["screening.dead-letter"][0].value)
     assert "already screened with different content" in dead["error"]
@@ -74,24 +80,24 @@ def test_same_payment_id_with_different_content_is_dead_lettered(processor):
 def test_decided_store_rebuilt_from_the_audit_chain_answers_a_replay(settings, chains, rules, processor):
     """After a restart the store is what the partition's audit chain says (streams/stores.py)."""
     raw = json.dumps(payment(creditor={"name": "Choe Chol Min"})).encode()
-    first = processor.process(src(raw, 0))
-    dead = processor.process(src(b"not a payment", 1))
+    first = process(processor, src(raw, 0))
+    dead = process(processor, src(b"not a payment", 1))
     chain = [decode_single_object(o.value)[1] for o in first.outputs + dead.outputs if o.topic == "screening.audit"]
     assert [r["kind"] for r in chain] == ["decision", "dead_letter"]
     restarted = Decided()
     assert restarted.load(0, chain) == 1
     fresh = PaymentProcessor(settings, Serde(settings), chains, rules, registry(), restarted)
-    again = fresh.process(src(raw, 2))
+    again = process(fresh, src(raw, 2))
     assert again.replayed
     assert by_topic(again)["screening.decisions"][0].value == by_topic(first)["screening.decisions"][0].value
-    changed = fresh.process(src(json.dumps(payment(creditor={"name": "Someone Else"})).encode(), 3))
+    changed = process(fresh, src(json.dumps(payment(creditor={"name": "Someone Else"})).encode(), 3))
     assert changed.dead_letter
     # Another partition's chain knows nothing of it: screened as new.
-    assert not fresh.process(src(raw, 4, partition=1)).replayed
+    assert not process(fresh, src(raw, 4, partition=1)).replayed
 
 
 def test_bad_bytes_are_dead_lettered_with_position_and_original(processor):
-    outcome = processor.process(src(b'{"payment_id": 1}', offset=42, partition=1))
+    outcome = process(processor, src(b'{"payment_id": 1}', offset=42, partition=1))
     topics = by_topic(outcome)
     _, dead = decode_single_object(topics["screening.dead-letter"][0].value)
     assert (dead["source_topic"], dead["source_partition"], dead["source_offset"]) == ("payments", 1, 42)
@@ -102,7 +108,7 @@ def test_bad_bytes_are_dead_lettered_with_position_and_original(processor):
 
 def test_notice_goes_out_once_per_account_and_section(settings, chains, processor):
     raw = json.dumps(payment(intermediary_agents=[{"bic": "KKBCKPPY"}])).encode()
-    request = by_topic(processor.process(src(raw)))["screening.notice-requests"][0]
+    request = by_topic(process(processor, src(raw)))["screening.notice-requests"][0]
     notices = NoticeProcessor(settings, Serde(settings), chains)
     sent: dict[str, str] = {}
     first = notices.process(src(request.value, topic="screening.notice-requests"), sent, "g")
@@ -129,11 +135,11 @@ def test_registry_change_is_applied_validated_and_audited(settings, chains):
 def test_audit_chain_verifies_and_detects_tampering(settings, processor):
     serde = Serde(settings)
     for i in range(4):
-        processor.process(src(json.dumps(payment(payment_id=f"P{i}")).encode(), i))
+        process(processor, src(json.dumps(payment(payment_id=f"P{i}")).encode(), i))
     records = []
     processor.audit.start_at(0)
     for i in range(4):
-        outcome = processor.process(src(json.dumps(payment(payment_id=f"Q{i}")).encode(), i))
+        outcome = process(processor, src(json.dumps(payment(payment_id=f"Q{i}")).encode(), i))
         records += [o.value for o in outcome.outputs if o.topic == "screening.audit"]
     good = list(enumerate(records))
     assert check_partition(settings, serde, 0, good) == (4, None)
@@ -156,12 +162,12 @@ def test_payment_whose_screening_raises_is_dead_lettered_and_the_next_is_decided
         return real(p, *args)
 
     monkeypatch.setattr(streams.processing, "screen", failing)
-    poison = processor.process(src(json.dumps(payment(payment_id="POISON")).encode(), 1))
+    poison = process(processor, src(json.dumps(payment(payment_id="POISON")).encode(), 1))
     assert poison.dead_letter
     _, dead = decode_single_object(by_topic(poison)["screening.dead-letter"][0].value)
     assert dead["error"].startswith("screening failed: OverflowError: date value out of range")
     assert len(dead["error"]) < 400
-    assert processor.process(src(json.dumps(payment(payment_id="AFTER")).encode(), 2)).decision == "pass"
+    assert process(processor, src(json.dumps(payment(payment_id="AFTER")).encode(), 2)).decision == "pass"
 
 
 def test_registry_keys_are_canonical_bic11_so_a_bic8_tombstone_deletes_the_same_record(settings):
@@ -198,7 +204,7 @@ def test_a_forged_decision_on_the_trail_is_not_trusted_and_the_payment_is_screen
     values = [
         o.value
         for i in range(2)
-        for o in processor.process(src(json.dumps(payment(payment_id=f"OK{i}")).encode(), i)).outputs
+        for o in process(processor, src(json.dumps(payment(payment_id=f"OK{i}")).encode(), i)).outputs
         if o.topic == "screening.audit"
     ]
     _, last = decode_single_object(values[-1])
@@ -219,7 +225,7 @@ def test_a_forged_decision_on_the_trail_is_not_trusted_and_the_payment_is_screen
     decided = Decided()
     decided.load(0, trusted)
     fresh = PaymentProcessor(settings, serde, processor.audit, processor.rules, registry(), decided)
-    outcome = fresh.process(src(sanctioned, 3))
+    outcome = process(fresh, src(sanctioned, 3))
     assert outcome.decision == "block" and not outcome.replayed
 
 

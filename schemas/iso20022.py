@@ -1,0 +1,412 @@
+"""ISO 20022 pacs.008 and pacs.009 (core and COV) messages, as SWIFT CBPR+ profiles them, to
+payment events (SPEC 1.1, schemas/messages.py): one payment per CdtTrfTxInf.
+
+Sources: ISO 20022 Message Definition Report "Payments Clearing and Settlement" (pacs.008.001.08,
+pacs.009.001.08, and their versions to .001.12); SWIFT CBPR+ Usage Guidelines on MyStandards
+(pacs.008 FIToFICustomerCreditTransfer, pacs.009 FinancialInstitutionCreditTransfer CORE and COV,
+head.001.001.02 Business Application Header).
+
+Accepted (parse_iso20022, one message): a `Document` root in namespace
+urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08 to .12 or pacs.009.001.08 to .12 (what is read is
+alike in all: BICFI, AnyBIC, PostalAddress24/27) holding FIToFICstmrCdtTrf or FICdtTrf, or an
+envelope root of any name (Envelope, BizMsgEnvlp, RequestPayload) holding that Document and at most
+one AppHdr (head.001.001.xx). MessageError, naming what was found, for: another message or version
+(pacs.008.001.02), no namespace, a DOCTYPE (entity expansion, XXE), over MAX_MESSAGE_BYTES,
+MAX_DEPTH, MAX_ELEMENTS or MAX_TRANSACTIONS, an element of another namespace in the Document, an
+element the schema allows once given twice (which one would a reader take?), an AppHdr MsgDefIdr of
+another message, a wrong NbOfTxs. This is no XSD validation (the SWIFT interface does that): text
+misplaced under an identifier or code element is not read. split_iso20022 cuts a file of several
+messages into one each.
+
+Mapped, per transaction; source_fields maps each filled payment path to its element path, rooted
+at "CdtTrfTxInf", "GrpHdr", "AppHdr" or the message element, a repeated element indexed ("Ustrd[2]"):
+- payment_id: PmtId/UETR, else TxId, InstrId, EndToEndId (one repeated in the message is an error
+  for the later transaction). message_type: pacs.008, pacs.009, or pacs.009.cov when the transaction
+  has UndrlygCstmrCdtTrf (an AppHdr saying COV, MsgDefIdr or BizSvc, without one is an error).
+- created_at: the later of GrpHdr/CreDtTm (UTC when it has no offset) and IntrBkSttlmDt
+  (transaction, else group header) at 00:00Z, written in UTC. amount/currency: IntrBkSttlmAmt and
+  @Ccy. purpose: Purp/Cd or Prtry. direction: not set (the message does not say).
+- correspondent_account_id: AccountMapping of GrpHdr/SttlmInf/SttlmAcct/Id (IBAN or Othr/Id), else
+  of the instructing agent's BIC (transaction, group header, AppHdr Fr).
+- Parties Dbtr, Cdtr, UltmtDbtr, UltmtCdtr (in a pacs.009 all four are institutions, FinInstnId:
+  a party with a BIC, maybe no name); DbtrAcct/CdtrAcct IBAN or Othr/Id as `account`.
+- Institutions DbtrAgt, CdtrAgt; InstgAgt/InstdAgt (transaction, else group header, else AppHdr
+  Fr/To); IntrmyAgt1-3 and PrvsInstgAgt1-3 in order. intermediary_agents also holds, after
+  IntrmyAgt1-3, the institutions funds or charges pass through: the settlement reimbursement agents
+  (GrpHdr/SttlmInf, MT 53/54/55), ChrgsInf/Agt, a GrpHdr InstgAgt/InstdAgt other than the
+  transaction's (the usage rules allow only one of the two), and an AppHdr Fr/To whose BIC is not
+  the instructing/instructed agent's. An institution with no text at all is left out.
+- Postal addresses: one line per written group (Dept SubDept; StrtNm BldgNb; BldgNm Flr Room;
+  PstBx; PstCd TwnNm; TwnLctnNm DstrctNm; CtrySubDvsn; later versions' other elements, labelled),
+  each AdrLine, then the Ctry code. country: Ctry (a branch address, BrnchId/PstlAdr, wins: a branch
+  is where it is), else a party's CtryOfRes.
+- Text with no field of its own in the contract (ClrSysMmbId, LEI, FinInstnId/Othr, BrnchId Id/Nm,
+  OrgId/PrvtId identifiers, birth place, CtctDtls, an account's name or proxy, an agent's own
+  account such as IntrmyAgt1Acct) becomes labelled address lines of its party or institution
+  ("ClrSysMmbId USABA 021000021"): place-screened and shown to investigators, not name-screened.
+- remittance_information: every text element of RmtInf (each Ustrd, each Strd leaf), then the text
+  of any transaction element not read by name here (InitgPty, RgltryRptg, Tax, RltdRmtInf,
+  SplmtryData, later versions' additions), SttlmAcct/Nm and the message's SplmtryData.
+  instructions: InstrForCdtrAgt and InstrForNxtAgt, Cd and InstrInf, one line each.
+- COV: UndrlygCstmrCdtTrf as `underlying` the same way, InstdAmt as its amount; its paths are
+  "underlying.*" -> "CdtTrfTxInf/UndrlygCstmrCdtTrf/...".
+
+Not mapped, as naming nobody: GrpHdr MsgId, BtchBookg, NbOfTxs (checked), CtrlSum,
+TtlIntrBkSttlmAmt, SttlmMtd, ClrSys, PmtTpInf (codes, and 35-character Prtry codes); the PmtId ids
+not chosen; ChrgBr, ChrgsInf/Amt, the interbank leg's InstdAmt and XchgRate, SttlmPrty,
+SttlmTmIndctn, SttlmTmReq, AccptncDtTm, PoolgAdjstmntDt; AdrTp; the rest of the AppHdr.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type information
+
+from schemas.iso20022_fields import (
+    BOM,
+    Element,
+    FieldError,
+    Line,
+    Out,
+    Paths,
+    Record,
+    Sources,
+    check_document,
+    child,
+    children,
+    elements,
+    first_with_text,
+    group_line,
+    instant,
+    institution,
+    leaf_lines,
+    local,
+    own_text,
+    parse_xml,
+    party,
+    require,
+    split_file,
+    text,
+)
+from schemas.messages import MAX_ERROR, MAX_MESSAGE_BYTES, NO_MAPPING, AccountMapping, Adapted, MessageError
+
+_PACS = "urn:iso:std:iso:20022:tech:xsd:pacs."
+ACCEPTED: dict[str, str] = {f"{_PACS}{kind}.001.{v:02d}": kind for kind in ("008", "009") for v in range(8, 13)}
+_ACCEPTED_TEXT = f"{_PACS}008.001.08 to .12 and pacs.009.001.08 to .12"
+_HEAD = "urn:iso:std:iso:20022:tech:xsd:head.001.001."
+_BODY = {"008": "FIToFICstmrCdtTrf", "009": "FICdtTrf"}
+MAX_TRANSACTIONS = 1_000
+MAX_FILE_BYTES = 32 * MAX_MESSAGE_BYTES
+MAX_MESSAGES = 10_000
+MAX_SOURCES = 1024
+# Mandatory in CreditTransferTransaction39 (pacs.008.001.08), 36 (pacs.009) and 37 (the COV's
+# underlying transfer). CBPR+ also requires UETR and IntrBkSttlmDt; without them the id falls back
+# and the date comes from CreDtTm, so neither is fatal here.
+_MANDATORY = {
+    "008": ("PmtId/EndToEndId", "IntrBkSttlmAmt", "ChrgBr", "Dbtr", "DbtrAgt", "CdtrAgt", "Cdtr"),
+    "009": ("PmtId/EndToEndId", "IntrBkSttlmAmt", "Dbtr", "Cdtr"),
+    "cov": ("Dbtr", "DbtrAgt", "CdtrAgt", "Cdtr"),
+}
+_PARTIES = (
+    ("debtor", "Dbtr"),
+    ("creditor", "Cdtr"),
+    ("ultimate_debtor", "UltmtDbtr"),
+    ("ultimate_creditor", "UltmtCdtr"),
+)
+_INSTRUCTIONS = ("InstrForCdtrAgt", "InstrForNxtAgt")
+_ROUTE = tuple(f"{a}{i}{s}" for a in ("IntrmyAgt", "PrvsInstgAgt") for i in (1, 2, 3) for s in ("", "Acct"))
+# Transaction elements read by name, or skipped as naming nobody; any other's text is kept.
+_READ = frozenset(
+    {
+        *("PmtId", "PmtTpInf", "IntrBkSttlmAmt", "IntrBkSttlmDt", "SttlmPrty", "SttlmTmIndctn", "SttlmTmReq"),
+        *("AccptncDtTm", "PoolgAdjstmntDt", "InstdAmt", "XchgRate", "ChrgBr", "ChrgsInf", "InstgAgt", "InstdAgt"),
+        *("UltmtDbtr", "Dbtr", "DbtrAcct", "DbtrAgt", "DbtrAgtAcct", "CdtrAgt", "CdtrAgtAcct", "Cdtr", "CdtrAcct"),
+        *("UltmtCdtr", "Purp", "RmtInf", "UndrlygCstmrCdtTrf", *_INSTRUCTIONS, *_ROUTE),
+    }
+)
+_LINE_KEY = re.compile(r"(address|remittance_information|instructions)\[\d+\]$")
+
+
+def is_iso20022(data: bytes) -> bool:
+    """A cheap sniff: the first byte after a UTF-8 BOM and whitespace is "<"."""
+    start = len(BOM) if data.startswith(BOM) else 0
+    return data[start : start + 4096].lstrip()[:1] == b"<"
+
+
+def split_iso20022(data: bytes) -> list[bytes]:
+    """The messages of a file, each as bytes parse_iso20022 accepts.
+
+    Accepted: one message (a Document, or an envelope of AppHdr + Document); several of those
+    concatenated, each optionally after its own BOM and XML declaration (returned byte for byte,
+    declaration included); or wrapper elements at any depth around envelopes or Documents (a batch
+    element, a SWIFT SAA DataPDU whose Body holds AppHdr + Document): each envelope (the parent of a
+    Document beside an AppHdr), else each bare Document, is re-serialised as UTF-8 with the
+    namespace declarations it needs (comments dropped). A message that cannot be read (malformed,
+    with a DOCTYPE, no Document) is cut out as it is, for parse_iso20022 to refuse alone; only text
+    outside any element, a stray end tag, unterminated markup, more than MAX_FILE_BYTES or
+    MAX_MESSAGES refuse the whole file. Each message is then held to MAX_MESSAGE_BYTES by
+    parse_iso20022."""
+    if len(data) > MAX_FILE_BYTES:
+        raise MessageError(f"oversized file: {len(data)} bytes, limit {MAX_FILE_BYTES}")
+    return split_file(data, MAX_FILE_BYTES, MAX_MESSAGES)
+
+
+def parse_iso20022(data: bytes, accounts: AccountMapping = NO_MAPPING) -> list[Adapted]:
+    """One Adapted per CdtTrfTxInf of one message, in order; MessageError for a message that
+    cannot be read at all."""
+    msg, txs = _message(parse_xml(data, MAX_MESSAGE_BYTES), accounts)
+    out: list[Adapted] = []
+    for i, tx in enumerate(txs, 1):
+        label = f"CdtTrfTxInf[{i}]"
+        try:
+            payment = _transaction(msg, tx, label)
+        except FieldError as exc:
+            error = f"{label}: {exc}"
+            out.append(Adapted(label, error=error if len(error) <= MAX_ERROR else error[: MAX_ERROR - 3] + "..."))
+            continue
+        out.append(Adapted(label, payment=payment, source_fields=payment["source_fields"]))
+    return out
+
+
+@dataclass
+class _Message:
+    kind: str
+    header: Element | None
+    grp: Element
+    body: Element
+    accounts: AccountMapping
+    paths: Paths
+    cover_header: str | None
+    ids: dict[str, str] = field(default_factory=dict)
+
+
+def _locate(root: Element) -> tuple[Element, Element | None]:
+    """The Document and the AppHdr beside it, if any."""
+    if local(root) == "Document":
+        return root, None
+    docs, headers = children(root, "Document"), children(root, "AppHdr")
+    if len(docs) > 1 or (not docs and root.find(".//{*}Document") is not None):
+        raise MessageError(f"<{local(root)}> holds several messages or nests them: split it first (split_iso20022)")
+    if not docs or len(headers) > 1:
+        raise MessageError(
+            f"unknown root element <{local(root)}> (namespace {etree.QName(root).namespace or 'none'}): "
+            f"expected a Document ({_ACCEPTED_TEXT}), alone or with one AppHdr in an envelope"
+        )
+    return docs[0], (headers[0] if headers else None)
+
+
+def _cover_header(header: Element, kind: str, ns: str) -> str | None:
+    """What the AppHdr says of a cover payment (CBPR+: MsgDefIdr "pacs.009.001.08" with BizSvc
+    "swift.cbprplus.cov.xx"; some systems write "pacs.009.001.08COV")."""
+    if not str(etree.QName(header).namespace or "").startswith(_HEAD):
+        raise MessageError(f"AppHdr namespace {etree.QName(header).namespace or '(none)'} is not head.001.001.xx")
+    definition, service = text(child(header, "MsgDefIdr")), text(child(header, "BizSvc"))
+    if definition and not definition.lower().startswith(f"pacs.{kind}"):
+        raise MessageError(f"AppHdr MsgDefIdr {definition[:40]!r} does not match the Document ({ns})")
+    if definition.upper().endswith("COV"):
+        return f"AppHdr MsgDefIdr {definition}"
+    return f"AppHdr BizSvc {service}" if ".cov" in service.lower() else None
+
+
+def _message(root: Element, accounts: AccountMapping) -> tuple[_Message, list[Element]]:
+    doc, header = _locate(root)
+    ns = str(etree.QName(doc).namespace or "")
+    kind = ACCEPTED.get(ns)
+    if kind is None:
+        raise MessageError(f"unsupported message namespace {ns or '(none)'}; accepted: {_ACCEPTED_TEXT}")
+    check_document(doc, ns)
+    cover = _cover_header(header, kind, ns) if header is not None else None
+    body = child(doc, _BODY[kind])
+    if body is None:
+        raise MessageError(f"the Document ({ns}) holds no {_BODY[kind]}")
+    grp = child(body, "GrpHdr")
+    if grp is None:
+        raise MessageError(f"missing mandatory element {_BODY[kind]}/GrpHdr")
+    txs = children(body, "CdtTrfTxInf")
+    if not txs:
+        raise MessageError(f"missing mandatory element {_BODY[kind]}/CdtTrfTxInf: the message holds no transaction")
+    if len(txs) > MAX_TRANSACTIONS:
+        raise MessageError(f"too many transactions: {len(txs)}, limit {MAX_TRANSACTIONS}")
+    declared = text(child(grp, "NbOfTxs"))
+    if declared and (not declared.isdigit() or int(declared) != len(txs)):
+        raise MessageError(f"GrpHdr/NbOfTxs is {declared[:20]!r} but the message holds {len(txs)} CdtTrfTxInf")
+    paths = Paths()
+    for el, label in ((header, "AppHdr"), (grp, "GrpHdr"), (body, _BODY[kind])):
+        if el is not None:
+            paths.root(el, label)
+    return _Message(kind, header, grp, body, accounts, paths, cover), txs
+
+
+def _created_at(msg: _Message, tx: Element) -> tuple[str, str]:
+    found: list[tuple[datetime, str]] = []
+    created = child(msg.grp, "CreDtTm")
+    if created is not None:
+        found.append((instant(created, "GrpHdr/CreDtTm"), msg.paths.of(created)))
+    settled = first_with_text(child(tx, "IntrBkSttlmDt"), child(msg.grp, "IntrBkSttlmDt"))
+    if settled is not None:
+        found.append((instant(settled, "IntrBkSttlmDt"), msg.paths.of(settled)))
+    if not found:
+        raise FieldError("no date: neither GrpHdr/CreDtTm nor IntrBkSttlmDt is present")
+    when, path = max(found, key=lambda f: f[0])
+    return when.isoformat().replace("+00:00", "Z"), path
+
+
+def _payment_id(msg: _Message, tx: Element, label: str) -> tuple[str, str]:
+    for name in ("UETR", "TxId", "InstrId", "EndToEndId"):
+        el = child(tx, "PmtId", name)
+        if el is not None and (value := text(el)):
+            first = msg.ids.setdefault(value, label)
+            if first != label:
+                raise FieldError(
+                    f"PmtId/{name} {value[:60]!r} repeats the id of {first}: each transaction needs its own"
+                )
+            return value, msg.paths.of(el)
+    raise FieldError("missing mandatory element PmtId/EndToEndId")
+
+
+def _transaction(msg: _Message, tx: Element, label: str) -> dict[str, Any]:
+    paths = msg.paths
+    paths.root(tx, "CdtTrfTxInf")
+    require(tx, _MANDATORY[msg.kind], "")
+    under = child(tx, "UndrlygCstmrCdtTrf")
+    if msg.kind == "009" and msg.cover_header and under is None:
+        raise FieldError(f"{msg.cover_header[:80]} marks a cover payment, but UndrlygCstmrCdtTrf is missing")
+    sources: Sources = {}
+    out = Out(sources)
+    out.value("payment_id", *_payment_id(msg, tx, label))
+    kind = "pacs.008" if msg.kind == "008" else "pacs.009.cov" if under is not None else "pacs.009"
+    out.value("message_type", kind, paths.of(under) if kind == "pacs.009.cov" else _BODY[msg.kind])
+    out.value("created_at", *_created_at(msg, tx))
+    interbank = child(tx, "IntrBkSttlmAmt")
+    out.amount(interbank, paths.of(interbank), "IntrBkSttlmAmt")
+    _correspondent(msg, tx, out)
+    purpose = first_with_text(child(tx, "Purp", "Cd"), child(tx, "Purp", "Prtry"))
+    if purpose is not None:
+        out.value("purpose", text(purpose), paths.of(purpose))
+    extra = _routing_agents(msg, tx, out)
+    settlement = child(msg.grp, "SttlmInf")
+    notes = leaf_lines(child(settlement, "SttlmAcct", "Nm"), paths)
+    for supplement in children(msg.body, "SplmtryData"):
+        notes += leaf_lines(supplement, paths)
+    _fill(out, tx, paths, msg.kind == "009", _MANDATORY[msg.kind], "", extra, notes)
+    if under is not None:
+        where = "UndrlygCstmrCdtTrf/"
+        require(under, _MANDATORY["cov"], where)
+        sub = Out(sources, "underlying.")
+        if (instructed := child(under, "InstdAmt")) is not None:
+            sub.amount(instructed, paths.of(instructed), where + "InstdAmt")
+        _fill(sub, under, paths, False, _MANDATORY["cov"], where, [], [])
+        out.data["underlying"] = sub.data
+        sources["underlying"] = paths.of(under)
+    if len(sources) > MAX_SOURCES:
+        # Keep the objects' entries: source_field() falls back from a line to its object.
+        for key in [k for k in sources if _LINE_KEY.search(k)]:
+            del sources[key]
+    out.data["source_fields"] = sources
+    return out.data
+
+
+def _correspondent(msg: _Message, tx: Element, out: Out) -> None:
+    settlement = child(msg.grp, "SttlmInf")
+    account = first_with_text(
+        child(settlement, "SttlmAcct", "Id", "IBAN"), child(settlement, "SttlmAcct", "Id", "Othr", "Id")
+    )
+    sender = first_with_text(
+        child(tx, "InstgAgt", "FinInstnId", "BICFI"),
+        child(msg.grp, "InstgAgt", "FinInstnId", "BICFI"),
+        child(msg.header, "Fr", "FIId", "FinInstnId", "BICFI"),
+    )
+    account_id = msg.accounts.account_id(text(account) or None, text(sender).upper() or None)
+    if account_id:
+        out.value("correspondent_account_id", account_id, msg.paths.of(account if account is not None else sender))
+
+
+def _bic11(rec: Record | None) -> str:
+    bic = str(rec[0].get("bic", "")).upper() if rec is not None else ""
+    return bic + "XXX" if len(bic) == 8 else bic
+
+
+def _same(a: Record, b: Record | None) -> bool:
+    """The same institution given twice (a BIC with or without its XXX branch code)."""
+    return b is not None and _bic11(a) == _bic11(b) and {**a[0], "bic": ""} == {**b[0], "bic": ""}
+
+
+def _routing_agents(msg: _Message, tx: Element, out: Out) -> list[Record]:
+    """Sets the instructing and instructed agents; returns the other institutions funds or charges
+    pass through, for intermediary_agents after IntrmyAgt1-3."""
+    paths, extra = msg.paths, []
+    for key, name, hdr in (("instructing_agent", "InstgAgt", "Fr"), ("instructed_agent", "InstdAgt", "To")):
+        found = [institution(el, None, paths) for el in (child(tx, name), child(msg.grp, name)) if el is not None]
+        chosen = next((rec for rec in found if rec[0]), None)
+        fi = child(msg.header, hdr, "FIId")
+        header = institution(fi, None, paths) if fi is not None else None
+        if chosen is None:
+            chosen, header = header, None
+        if chosen is not None and chosen[0]:
+            out.record(key, chosen)
+        # A group header agent beside the transaction's (the schema's usage rule forbids both, but
+        # a reader must not drop one unscreened) is screened with the intermediaries.
+        extra += [rec for rec in found if rec[0] and rec is not chosen and not _same(rec, chosen)]
+        if header is not None and _bic11(header) != _bic11(chosen):
+            extra.append(header)
+    settlement = child(msg.grp, "SttlmInf")
+    for name in ("InstgRmbrsmntAgt", "InstdRmbrsmntAgt", "ThrdRmbrsmntAgt"):
+        if (el := child(settlement, name)) is not None:
+            extra.append(institution(el, child(settlement, name + "Acct"), paths))
+    extra += [institution(agt, None, paths) for ci in children(tx, "ChrgsInf") if (agt := child(ci, "Agt")) is not None]
+    return extra
+
+
+def _put(out: Out, key: str, rec: Record, mandatory: bool, name: str) -> None:
+    if rec[0]:
+        out.record(key, rec)
+    elif mandatory:
+        raise FieldError(f"mandatory element {name} is empty: nothing in it identifies a party or institution")
+
+
+def _fill(
+    out: Out,
+    tx: Element,
+    paths: Paths,
+    institutions_as_parties: bool,
+    mandatory: tuple[str, ...],
+    where: str,
+    extra_agents: list[Record],
+    notes: list[Line],
+) -> None:
+    """Parties, agents and free text of a transaction or of a COV's underlying transfer."""
+    for key, name in _PARTIES:
+        if (el := child(tx, name)) is not None:
+            acct = child(tx, name + "Acct")
+            # In a pacs.009 UltmtDbtr/UltmtCdtr are institutions (FinInstnId) as much as Dbtr/Cdtr:
+            # read as parties, their BIC and name would become labelled address lines.
+            rec = institution(el, acct, paths, as_party=True) if institutions_as_parties else party(el, acct, paths)
+            _put(out, key, rec, name in mandatory, where + name)
+    for key, name in (("debtor_agent", "DbtrAgt"), ("creditor_agent", "CdtrAgt")):
+        if (el := child(tx, name)) is not None:
+            _put(out, key, institution(el, child(tx, name + "Acct"), paths), name in mandatory, where + name)
+    for key, prefix, more in (
+        ("intermediary_agents", "IntrmyAgt", extra_agents),
+        ("previous_instructing_agents", "PrvsInstgAgt", []),
+    ):
+        route = [(child(tx, f"{prefix}{i}"), child(tx, f"{prefix}{i}Acct")) for i in (1, 2, 3)]
+        for rec in [institution(el, acct, paths) for el, acct in route if el is not None] + more:
+            if rec[0]:
+                out.record(key, rec)
+    remittance = leaf_lines(child(tx, "RmtInf"), paths)
+    if own := own_text(tx):  # text between the transaction's elements: invalid, kept all the same
+        remittance.append((own, paths.of(tx)))
+    for el in elements(tx):
+        if local(el) not in _READ:
+            remittance += leaf_lines(el, paths)
+    out.lines("remittance_information", remittance + notes)
+    instructions: list[Line] = []
+    for el in elements(tx):
+        if local(el) in _INSTRUCTIONS and (line := group_line(el, "", paths)) is not None:
+            at = first_with_text(child(el, "InstrInf"), child(el, "Cd"))
+            instructions.append((line[0].strip(), paths.of(at) if at is not None else line[1]))
+    out.lines("instructions", instructions)
