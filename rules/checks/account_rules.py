@@ -20,6 +20,13 @@ def _action(value: object) -> Action:
     raise RulesError(f"unknown action {value!r}; expected one of {', '.join(ACTIONS)}")
 
 
+def check_action(facts: Facts, section: str, check: str, setting: str = "action") -> Action:
+    """The action the measure file gives a check (its `action`, or another action setting such as
+    `closure_action`): the engine hard-codes none (one source of truth, `screener rules`)."""
+    found = facts.rules.account_rules[section].checks[check]
+    return _action(found.action if setting == "action" else found.setting(setting))
+
+
 def _hit(facts: Facts, section: str, check: str, rule: str, action: Action, field: str, value: str, reason: str) -> Hit:
     citation = facts.rules.account_rules[section].cite(check)
     return Hit(rule, citation, action, field, value, "", 100.0, reason)
@@ -37,8 +44,8 @@ def unknown_account(facts: Facts) -> list[Hit]:
     return [
         Hit(
             "unknown_account",
-            "31 CFR 1010.610(a)(1)",
-            "review",
+            facts.rules.account_rules["1010.610"].cite("unknown_account"),
+            check_action(facts, "1010.610", "unknown_account"),
             "correspondent_account_id",
             account_id,
             "",
@@ -60,7 +67,7 @@ def shell_banks(facts: Facts, account: Account) -> list[Hit]:
                 "1010.630",
                 "shell_bank",
                 "shell_bank",
-                "block",
+                check_action(facts, "1010.630", "shell_bank"),
                 "account.holder.shell_bank",
                 "true",
                 f"The account's holder {holder.name or holder.bic} is a foreign shell bank and not a regulated "
@@ -75,7 +82,7 @@ def shell_banks(facts: Facts, account: Account) -> list[Hit]:
                     "1010.630",
                     "nested_shell_bank",
                     "nested_shell_bank",
-                    "review",
+                    check_action(facts, "1010.630", "nested_shell_bank"),
                     f"account.nested_institutions[{i}].shell_bank",
                     nested.name or nested.bic or "",
                     f"The registry lists {nested.name or nested.bic}, a foreign shell bank, as using this account "
@@ -145,7 +152,7 @@ def _closing_or_block(facts: Facts, check: str, field: str, value: str, problem:
         return Hit(
             rule,
             citation,
-            "info",
+            check_action(facts, "1010.630", check, "closure_action"),
             field,
             value,
             "",
@@ -156,7 +163,7 @@ def _closing_or_block(facts: Facts, check: str, field: str, value: str, problem:
     return Hit(
         rule,
         citation,
-        "block",
+        check_action(facts, "1010.630", check),
         field,
         value,
         "",
@@ -219,7 +226,7 @@ def enhanced_due_diligence(facts: Facts, account: Account) -> list[Hit]:
                 "1010.610",
                 "offshore_license",
                 "enhanced_due_diligence",
-                "info",
+                check_action(facts, "1010.610", "offshore_license"),
                 "account.holder.license",
                 "offshore",
                 f"The holder {who} operates under an offshore banking license; "
@@ -234,7 +241,7 @@ def enhanced_due_diligence(facts: Facts, account: Account) -> list[Hit]:
                 "1010.610",
                 "fatf_call_for_action",
                 "enhanced_due_diligence",
-                "info",
+                check_action(facts, "1010.610", "fatf_call_for_action"),
                 "account.holder.country",
                 country,
                 f"The holder {who} is licensed in {country}, on the FATF call-for-action list; "
@@ -248,7 +255,7 @@ def enhanced_due_diligence(facts: Facts, account: Account) -> list[Hit]:
                 "1010.610",
                 "special_measures_jurisdiction",
                 "enhanced_due_diligence",
-                "info",
+                check_action(facts, "1010.610", "special_measures_jurisdiction"),
                 "account.holder.country",
                 country,
                 f"The holder {who} is licensed in {country}, a jurisdiction under special measures; "

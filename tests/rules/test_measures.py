@@ -245,3 +245,39 @@ def test_missing_account_rules_file_is_rejected(measures_copy: Path):
     (measures_copy / "1010_670_termination.yaml").unlink()
     with pytest.raises(RulesError, match=r"1010\.670"):
         load_rules(measures_copy)
+
+
+@pytest.mark.parametrize(
+    ("check", "account_change", "field"),
+    [
+        (
+            "shell_bank",
+            {"holder": {"bic": "SHELKYKY", "license": "offshore", "shell_bank": True}},
+            "account.holder.shell",
+        ),
+        ("unknown_account", None, "correspondent_account_id"),
+        ("certification", {"certified_on": None, "opened_on": "2020-01-01"}, "account.certified_on"),
+    ],
+)
+def test_the_engine_takes_each_account_rules_action_from_its_measure_file(measures_copy, check, account_change, field):
+    """One source of truth: an account rule's `action:` in its file is the action of its hits."""
+    from rules import parse_payment, screen
+    from tests.conftest import SCREENED_AT, account, payment, registry
+
+    file = next(measures_copy.glob("1010_630_*.yaml" if check != "unknown_account" else "1010_610_*.yaml"))
+    text = file.read_text()
+    start = text.index(f"  {check}:\n")
+    body_end = text.index("\n  ", text.index("action:", start))
+    changed = (
+        text[:start]
+        + text[start:body_end].replace("action: block", "action: info").replace("action: review", "action: info")
+        + text[body_end:]
+    )
+    file.write_text(changed)
+    reg = registry([account("ACC-1", **account_change)]) if account_change else registry([])
+    pay = parse_payment(payment())
+    before = screen(pay, reg, load_rules(), SCREENED_AT)
+    after = screen(pay, reg, load_rules(measures_copy), SCREENED_AT)
+    [was] = [h for h in before.hits if h.field.startswith(field)]
+    [now] = [h for h in after.hits if h.field.startswith(field)]
+    assert was.action in ("block", "review") and now.action == "info"
