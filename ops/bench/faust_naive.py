@@ -23,6 +23,7 @@ def main() -> None:
         broker_heartbeat_interval=1,
         consumer_auto_offset_reset="earliest",
         web_enabled=False,
+        web_bind="127.0.0.1",
         topic_disable_leader=True,
     )
     raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
@@ -34,7 +35,9 @@ def main() -> None:
         async for event in stream.events():
             await target.send(key=event.key, value=event.value)
 
-    sys.argv = [sys.argv[0], "worker", "--loglevel", "warn"]
+    # The worker command's --with-web defaults to true and overrides web_enabled=False: without
+    # --without-web it binds Faust's fixed port 6066, and fails beside a worker that holds it.
+    sys.argv = [sys.argv[0], "worker", "--without-web", "--web-bind", "127.0.0.1", "--loglevel", "warn"]
     app.main()
 
 
