@@ -60,8 +60,9 @@ SttlmTmIndctn, SttlmTmReq, AccptncDtTm, PoolgAdjstmntDt; AdrTp; the rest of the 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type information
@@ -71,25 +72,28 @@ from schemas.iso20022_fields import (
     Element,
     FieldError,
     Line,
-    Out,
+    Node,
     Paths,
     Record,
     Sources,
+    Tree,
     check_document,
     child,
     children,
+    common,
     elements,
     first_with_text,
     group_line,
-    instant,
     institution,
     leaf_lines,
     local,
     own_text,
+    parse_root,
     parse_xml,
     party,
+    put_lines,
+    read_tree,
     require,
-    split_file,
     text,
 )
 from schemas.messages import MAX_ERROR, MAX_MESSAGE_BYTES, NO_MAPPING, AccountMapping, Adapted, MessageError
@@ -152,13 +156,36 @@ def split_iso20022(data: bytes) -> list[bytes]:
     parse_iso20022."""
     if len(data) > MAX_FILE_BYTES:
         raise MessageError(f"oversized file: {len(data)} bytes, limit {MAX_FILE_BYTES}")
-    return split_file(data, MAX_FILE_BYTES, MAX_MESSAGES)
+    if len(data) <= MAX_MESSAGE_BYTES and _one_message(data):
+        # The common case, one message as a record or file: one parse instead of a tokenising
+        # pass and a parse per top-level element (`screener bench --formats`).
+        return [data[data.find(b"<") :].rstrip(b" \t\r\n")]
+    out: list[bytes] = []
+    for start, end in _top_level(data):
+        chunk = data[start:end]
+        try:
+            root = parse_xml(chunk, MAX_FILE_BYTES, None)
+        except MessageError:
+            # Unreadable: passed on as it is, for parse_iso20022 to say why; the others go on.
+            out.append(chunk)
+            continue
+        found = _messages_in(root)
+        whole = not found or found[0] is root or (local(found[0]) == "Document" and found[0].getparent() is root)
+        if len(found) <= 1 and whole:
+            out.append(chunk)
+        else:
+            out.extend(etree.tostring(el, encoding="UTF-8", xml_declaration=True) for el in found)
+        if len(out) > MAX_MESSAGES:
+            raise MessageError(f"too many messages in one file: over {MAX_MESSAGES}")
+    if not out:
+        raise MessageError("no XML element found")
+    return out
 
 
 def parse_iso20022(data: bytes, accounts: AccountMapping = NO_MAPPING) -> list[Adapted]:
     """One Adapted per CdtTrfTxInf of one message, in order; MessageError for a message that
     cannot be read at all."""
-    msg, txs = _message(parse_xml(data, MAX_MESSAGE_BYTES), accounts)
+    msg, txs = _message(read_tree(data, MAX_MESSAGE_BYTES), accounts)
     out: list[Adapted] = []
     for i, tx in enumerate(txs, 1):
         label = f"CdtTrfTxInf[{i}]"
@@ -175,35 +202,36 @@ def parse_iso20022(data: bytes, accounts: AccountMapping = NO_MAPPING) -> list[A
 @dataclass
 class _Message:
     kind: str
-    header: Element | None
-    grp: Element
-    body: Element
+    header: Node | None
+    grp: Node
+    body: Node
     accounts: AccountMapping
     paths: Paths
     cover_header: str | None
     ids: dict[str, str] = field(default_factory=dict)
 
 
-def _locate(root: Element) -> tuple[Element, Element | None]:
+def _locate(tree: Tree) -> tuple[Node, Node | None]:
     """The Document and the AppHdr beside it, if any."""
-    if local(root) == "Document":
+    root = tree.order[0]
+    if root.name == "Document":
         return root, None
     docs, headers = children(root, "Document"), children(root, "AppHdr")
-    if len(docs) > 1 or (not docs and root.find(".//{*}Document") is not None):
-        raise MessageError(f"<{local(root)}> holds several messages or nests them: split it first (split_iso20022)")
+    if len(docs) > 1 or (not docs and any(n.name == "Document" for n in tree.order[1:])):
+        raise MessageError(f"<{root.name}> holds several messages or nests them: split it first (split_iso20022)")
     if not docs or len(headers) > 1:
         raise MessageError(
-            f"unknown root element <{local(root)}> (namespace {etree.QName(root).namespace or 'none'}): "
+            f"unknown root element <{root.name}> (namespace {root.ns or 'none'}): "
             f"expected a Document ({_ACCEPTED_TEXT}), alone or with one AppHdr in an envelope"
         )
     return docs[0], (headers[0] if headers else None)
 
 
-def _cover_header(header: Element, kind: str, ns: str) -> str | None:
+def _cover_header(header: Node, kind: str, ns: str) -> str | None:
     """What the AppHdr says of a cover payment (CBPR+: MsgDefIdr "pacs.009.001.08" with BizSvc
     "swift.cbprplus.cov.xx"; some systems write "pacs.009.001.08COV")."""
-    if not str(etree.QName(header).namespace or "").startswith(_HEAD):
-        raise MessageError(f"AppHdr namespace {etree.QName(header).namespace or '(none)'} is not head.001.001.xx")
+    if not str(header.ns or "").startswith(_HEAD):
+        raise MessageError(f"AppHdr namespace {header.ns or '(none)'} is not head.001.001.xx")
     definition, service = text(child(header, "MsgDefIdr")), text(child(header, "BizSvc"))
     if definition and not definition.lower().startswith(f"pacs.{kind}"):
         raise MessageError(f"AppHdr MsgDefIdr {definition[:40]!r} does not match the Document ({ns})")
@@ -212,13 +240,13 @@ def _cover_header(header: Element, kind: str, ns: str) -> str | None:
     return f"AppHdr BizSvc {service}" if ".cov" in service.lower() else None
 
 
-def _message(root: Element, accounts: AccountMapping) -> tuple[_Message, list[Element]]:
-    doc, header = _locate(root)
-    ns = str(etree.QName(doc).namespace or "")
+def _message(tree: Tree, accounts: AccountMapping) -> tuple[_Message, list[Node]]:
+    doc, header = _locate(tree)
+    ns = str(doc.ns or "")
     kind = ACCEPTED.get(ns)
     if kind is None:
         raise MessageError(f"unsupported message namespace {ns or '(none)'}; accepted: {_ACCEPTED_TEXT}")
-    check_document(doc, ns)
+    check_document(tree, doc, ns)
     cover = _cover_header(header, kind, ns) if header is not None else None
     body = child(doc, _BODY[kind])
     if body is None:
@@ -234,14 +262,14 @@ def _message(root: Element, accounts: AccountMapping) -> tuple[_Message, list[El
     declared = text(child(grp, "NbOfTxs"))
     if declared and (not declared.isdigit() or int(declared) != len(txs)):
         raise MessageError(f"GrpHdr/NbOfTxs is {declared[:20]!r} but the message holds {len(txs)} CdtTrfTxInf")
-    paths = Paths()
+    paths = Paths(tree)
     for el, label in ((header, "AppHdr"), (grp, "GrpHdr"), (body, _BODY[kind])):
         if el is not None:
             paths.root(el, label)
     return _Message(kind, header, grp, body, accounts, paths, cover), txs
 
 
-def _created_at(msg: _Message, tx: Element) -> tuple[str, str]:
+def _created_at(msg: _Message, tx: Node) -> tuple[str, str]:
     found: list[tuple[datetime, str]] = []
     created = child(msg.grp, "CreDtTm")
     if created is not None:
@@ -255,7 +283,7 @@ def _created_at(msg: _Message, tx: Element) -> tuple[str, str]:
     return when.isoformat().replace("+00:00", "Z"), path
 
 
-def _payment_id(msg: _Message, tx: Element, label: str) -> tuple[str, str]:
+def _payment_id(msg: _Message, tx: Node, label: str) -> tuple[str, str]:
     for name in ("UETR", "TxId", "InstrId", "EndToEndId"):
         el = child(tx, "PmtId", name)
         if el is not None and (value := text(el)):
@@ -268,7 +296,7 @@ def _payment_id(msg: _Message, tx: Element, label: str) -> tuple[str, str]:
     raise FieldError("missing mandatory element PmtId/EndToEndId")
 
 
-def _transaction(msg: _Message, tx: Element, label: str) -> dict[str, Any]:
+def _transaction(msg: _Message, tx: Node, label: str) -> dict[str, Any]:
     paths = msg.paths
     paths.root(tx, "CdtTrfTxInf")
     require(tx, _MANDATORY[msg.kind], "")
@@ -279,9 +307,10 @@ def _transaction(msg: _Message, tx: Element, label: str) -> dict[str, Any]:
     out = Out(sources)
     out.value("payment_id", *_payment_id(msg, tx, label))
     kind = "pacs.008" if msg.kind == "008" else "pacs.009.cov" if under is not None else "pacs.009"
-    out.value("message_type", kind, paths.of(under) if kind == "pacs.009.cov" else _BODY[msg.kind])
+    out.value("message_type", kind, paths.of(under) if under is not None and msg.kind == "009" else _BODY[msg.kind])
     out.value("created_at", *_created_at(msg, tx))
     interbank = child(tx, "IntrBkSttlmAmt")
+    assert interbank is not None  # mandatory in every kind: require() above
     out.amount(interbank, paths.of(interbank), "IntrBkSttlmAmt")
     _correspondent(msg, tx, out)
     purpose = first_with_text(child(tx, "Purp", "Cd"), child(tx, "Purp", "Prtry"))
@@ -310,7 +339,7 @@ def _transaction(msg: _Message, tx: Element, label: str) -> dict[str, Any]:
     return out.data
 
 
-def _correspondent(msg: _Message, tx: Element, out: Out) -> None:
+def _correspondent(msg: _Message, tx: Node, out: Out) -> None:
     settlement = child(msg.grp, "SttlmInf")
     account = first_with_text(
         child(settlement, "SttlmAcct", "Id", "IBAN"), child(settlement, "SttlmAcct", "Id", "Othr", "Id")
@@ -321,8 +350,9 @@ def _correspondent(msg: _Message, tx: Element, out: Out) -> None:
         child(msg.header, "Fr", "FIId", "FinInstnId", "BICFI"),
     )
     account_id = msg.accounts.account_id(text(account) or None, text(sender).upper() or None)
-    if account_id:
-        out.value("correspondent_account_id", account_id, msg.paths.of(account if account is not None else sender))
+    source = account if account is not None else sender  # not None when there is an account_id
+    if account_id and source is not None:
+        out.value("correspondent_account_id", account_id, msg.paths.of(source))
 
 
 def _bic11(rec: Record | None) -> str:
@@ -335,7 +365,7 @@ def _same(a: Record, b: Record | None) -> bool:
     return b is not None and _bic11(a) == _bic11(b) and {**a[0], "bic": ""} == {**b[0], "bic": ""}
 
 
-def _routing_agents(msg: _Message, tx: Element, out: Out) -> list[Record]:
+def _routing_agents(msg: _Message, tx: Node, out: Out) -> list[Record]:
     """Sets the instructing and instructed agents; returns the other institutions funds or charges
     pass through, for intermediary_agents after IntrmyAgt1-3."""
     paths, extra = msg.paths, []
@@ -370,7 +400,7 @@ def _put(out: Out, key: str, rec: Record, mandatory: bool, name: str) -> None:
 
 def _fill(
     out: Out,
-    tx: Element,
+    tx: Node,
     paths: Paths,
     institutions_as_parties: bool,
     mandatory: tuple[str, ...],
@@ -400,13 +430,169 @@ def _fill(
     remittance = leaf_lines(child(tx, "RmtInf"), paths)
     if own := own_text(tx):  # text between the transaction's elements: invalid, kept all the same
         remittance.append((own, paths.of(tx)))
-    for el in elements(tx):
-        if local(el) not in _READ:
+    for el in tx.kids:
+        if el.name not in _READ:
             remittance += leaf_lines(el, paths)
     out.lines("remittance_information", remittance + notes)
     instructions: list[Line] = []
-    for el in elements(tx):
-        if local(el) in _INSTRUCTIONS and (line := group_line(el, "", paths)) is not None:
+    for el in tx.kids:
+        if el.name in _INSTRUCTIONS and (line := group_line(el, "", paths)) is not None:
             at = first_with_text(child(el, "InstrInf"), child(el, "Cd"))
             instructions.append((line[0].strip(), paths.of(at) if at is not None else line[1]))
     out.lines("instructions", instructions)
+
+
+# --- Transaction values ---------------------------------------------------------------------------
+
+_AMOUNT = re.compile(r"^\d{1,18}(\.\d{1,5})?$")
+_CCY = re.compile(r"^[A-Z]{3}$")
+_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_LISTS = frozenset({"intermediary_agents", "previous_instructing_agents"})
+
+
+def amount(el: Node, name: str) -> tuple[str, str]:
+    """An ActiveCurrencyAndAmount as decimal text (never a float) and its currency."""
+    value, ccy = text(el), str(el.el.get("Ccy") or "")
+    if not _AMOUNT.match(value):
+        raise FieldError(f"{name} {value[:40]!r} is not a decimal amount (up to 18 digits, 5 decimals)")
+    if not _CCY.match(ccy):
+        raise FieldError(f"{name} has no ISO 4217 currency (Ccy={ccy[:12]!r})")
+    return value, ccy
+
+
+def instant(el: Node, name: str) -> datetime:
+    """An ISODate (at 00:00Z) or ISODateTime, in UTC."""
+    value = text(el)
+    try:
+        if _DATE.match(value):
+            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        if (m := _DATETIME.match(value)) is None:
+            raise ValueError(value)
+        # CBPR+ requires an offset; a time without one is read as UTC. Python keeps 6 fraction digits.
+        return datetime.fromisoformat(m[1] + (f".{m[2][:6]}" if m[2] else "") + (m[3] or "Z")).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise FieldError(f"{name} {value[:40]!r} is not an ISO 8601 date or date-time") from None
+
+
+class Out:
+    """A payment, or its underlying transfer, being built: values with their element paths, in a
+    source map shared with the payment (keys under `prefix`)."""
+
+    def __init__(self, sources: Sources, prefix: str = "") -> None:
+        self.data: dict[str, Any] = {}
+        self.sources = sources
+        self.prefix = prefix
+
+    def value(self, key: str, value: str, path: str) -> None:
+        self.data[key] = value
+        self.sources[self.prefix + key] = path
+
+    def record(self, key: str, rec: Record) -> None:
+        base = key
+        if key in _LISTS:
+            items = self.data.setdefault(key, [])
+            base = f"{key}[{len(items)}]"
+            items.append(rec[0])
+            whole = self.prefix + key
+            self.sources[whole] = common([self.sources.get(whole, rec[1][""]), rec[1][""]])
+        else:
+            self.data[key] = rec[0]
+        for sub, path in rec[1].items():
+            self.sources[self.prefix + base + (f".{sub}" if sub else "")] = path
+
+    def lines(self, key: str, lines: list[Line]) -> None:
+        src: Sources = {}
+        put_lines(self.data, src, key, lines)
+        self.sources.update((self.prefix + k, p) for k, p in src.items())
+
+    def amount(self, el: Node, path: str, name: str) -> None:
+        value, ccy = amount(el, name)
+        self.value("amount", value, path)
+        self.value("currency", ccy, path + "/@Ccy")
+
+
+# --- Splitting files ------------------------------------------------------------------------------
+
+# Markup tokens, enough to find where each top-level element starts and ends; lxml checks the rest.
+_TOKEN = re.compile(
+    rb"""<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<!DOCTYPE(?:[^\[>]|\[.*?\])*>|<![^>]*>|</[^>]*>"""
+    rb"""|<(?:[^>"']|"[^"]*"|'[^']*')*>""",
+    re.DOTALL,
+)
+_DECLARATION = re.compile(rb"<\?xml\s")
+_TAG_NAME = re.compile(rb"</?([^\s/>]*)")
+
+
+def _tokens(data: bytes) -> Iterator[tuple[int, int, bytes, bool]]:
+    """(start, end, markup, whether non-blank text precedes it) for each piece of markup; a last
+    empty token reports text after the final element."""
+    pos = 0
+    while (lt := data.find(b"<", pos)) >= 0:
+        token = _TOKEN.match(data, lt)
+        if token is None:
+            raise MessageError(f"malformed XML: unterminated markup at byte {lt}")
+        yield lt, token.end(), token.group(), bool(data[pos:lt].replace(BOM, b"").strip())
+        pos = token.end()
+    yield len(data), len(data), b"", bool(data[pos:].replace(BOM, b"").strip())
+
+
+def _top_level(data: bytes) -> list[tuple[int, int]]:
+    """Byte spans of the top-level elements of data, each from the XML declaration before it.
+
+    End tags are matched by name, closing any elements left open inside (and one matching no open
+    element is skipped), so a malformed message still ends at its root's end tag: it is cut out
+    whole, for parse_iso20022 to refuse it alone. A last element never closed runs to the end."""
+    spans: list[tuple[int, int]] = []
+    open_names: list[bytes] = []
+    start, declared = 0, None
+    for lt, end, tag, loose_text in _tokens(data):
+        if not open_names and (loose_text or tag.startswith(b"<![CDATA[")):
+            raise MessageError(f"malformed XML: text outside any element before byte {lt}")
+        if tag.startswith((b"<!", b"<?")) or not tag:
+            # A message starts at its XML declaration, or at a DOCTYPE, which parse_xml then
+            # refuses for that message alone.
+            if not open_names and declared is None and (_DECLARATION.match(tag) or tag.startswith(b"<!DOCTYPE")):
+                declared = lt
+            continue
+        named = _TAG_NAME.match(tag)
+        name = named[1] if named else b""
+        if tag.startswith(b"</"):
+            if not open_names:
+                raise MessageError(f"malformed XML: end tag without a start tag at byte {lt}")
+            if name in open_names:
+                del open_names[len(open_names) - 1 - open_names[::-1].index(name) :]
+        else:
+            if not open_names:
+                start = lt if declared is None else declared
+            if not tag.endswith(b"/>"):
+                open_names.append(name)
+        if not open_names:
+            spans.append((start, end))
+            declared = None
+    if open_names:
+        spans.append((start, len(data)))
+    return spans
+
+
+def _messages_in(root: Element) -> list[Element]:
+    """The messages under root: each envelope (the parent of a Document beside an AppHdr), else
+    each bare Document; a Document inside another (in SplmtryData) is part of that one."""
+    found: list[Element] = []
+    for doc in root.iter("{*}Document"):
+        if not any(local(a) == "Document" for a in doc.iterancestors()):
+            parent = doc.getparent()
+            found.append(parent if parent is not None and any(local(c) == "AppHdr" for c in elements(parent)) else doc)
+    return found
+
+
+def _one_message(data: bytes) -> bool:
+    """Whether data is one well-formed document holding exactly one message as its root (or as the
+    only Document of an envelope root); anything else (a DOCTYPE, malformed XML) takes the splitting
+    path."""
+    try:
+        root = parse_root(data, MAX_MESSAGE_BYTES)
+    except MessageError:
+        return False
+    found = _messages_in(root)
+    return len(found) == 1 and found[0] is root

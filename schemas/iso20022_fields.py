@@ -1,22 +1,28 @@
 """XML and element-level reading for the ISO 20022 adapter (schemas/iso20022.py): hardened
-parsing and splitting, element paths for the source map, and the parties, institutions, postal
-addresses and free-text lines of a message, each value with the path of the element it came from.
+parsing, an index of a message's elements, element paths for the source map, and the parties,
+institutions, postal addresses and free-text lines of a message, each value with the path of the
+element it came from.
 
 A "line" here is (text, element path). Texts are whitespace-normalised (runs of spaces, tabs and
 line breaks become one space), since the screener compares words, not layout.
+
+The mapping reads a message as a Tree of Nodes built in one pass over the lxml tree (read_tree),
+not through lxml: each lxml read (find(), .text, .getparent()) is a C call making a new string or
+proxy, and a transaction asks some 130 lookups and walks its parties several times, which made a
+pacs.008 cost some 50 times a JSON payment (`screener bench --formats`). The splitter
+(schemas/iso20022.py) reads lxml directly.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime
+from collections.abc import Iterable
 from typing import Any
 
 from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type information
 
 from rules.payment import MAX_ID, MAX_LINE, MAX_LINES
-from schemas.messages import MAX_MESSAGE_BYTES, MessageError
+from schemas.messages import MessageError
 
 # An lxml element; lxml has no type stubs, so the alias only documents intent.
 Element = Any
@@ -36,14 +42,6 @@ MAX_ELEMENTS = 50_000
 BOM = b"\xef\xbb\xbf"
 _DOCTYPE = "DOCTYPE refused: an ISO 20022 message has no DTD, and entities could expand or read files"
 _LINE_NOTE = re.compile(r",? line (\d+), column (\d+)$")
-# Markup tokens, enough to find where each top-level element starts and ends; lxml checks the rest.
-_TOKEN = re.compile(
-    rb"""<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<!DOCTYPE(?:[^\[>]|\[.*?\])*>|<![^>]*>|</[^>]*>"""
-    rb"""|<(?:[^>"']|"[^"]*"|'[^']*')*>""",
-    re.DOTALL,
-)
-_DECLARATION = re.compile(rb"<\?xml\s")
-_TAG_NAME = re.compile(rb"</?([^\s/>]*)")
 _PROLOG_DOCTYPE = re.compile(rb"(?:\s|\xef\xbb\xbf|<\?.*?\?>|<!--.*?-->)*<!DOCTYPE", re.DOTALL)
 # The elements pacs.008/pacs.009 .001.08 to .12 allow more than once (maxOccurs > 1).
 REPEATABLE = frozenset(
@@ -55,50 +53,24 @@ REPEATABLE = frozenset(
 )
 
 
+def _doctype_first(data: bytes) -> bool:
+    """Whether data opens (after white space, a BOM, comments and processing instructions) with a
+    DOCTYPE."""
+    # Where it fails, the pattern backtracks through the whole message (some 30-70 us a message);
+    # without "<!DOCTYPE" anywhere it cannot match, and a substring search says so at once.
+    return b"<!DOCTYPE" in data and _PROLOG_DOCTYPE.match(data) is not None
+
+
 def local(el: Element) -> str:
     # The tag is "{namespace}name" or "name": string slicing is several times cheaper than
-    # etree.QName, and this runs for every element of every message.
+    # etree.QName, and this runs for every element the splitter looks at.
     return str(el.tag).rpartition("}")[2]
 
 
-def _namespace_prefix(el: Element) -> str:
-    """ "{namespace}" of el's tag, or "" for no namespace."""
-    tag = str(el.tag)
-    return tag[: tag.index("}") + 1] if tag.startswith("{") else ""
-
-
-def elements(el: Element | None) -> list[Element]:
+def elements(el: Element) -> list[Element]:
     """The child elements (comments and processing instructions are removed by the parser; the
     check keeps anything else that is not an element out)."""
-    return [] if el is None else [c for c in el if isinstance(c.tag, str)]
-
-
-def child(el: Element | None, *names: str) -> Element | None:
-    """The first element at this path of local names, in el's namespace."""
-    if el is None:
-        return None
-    prefix = _namespace_prefix(el)
-    for name in names:
-        if el is None:
-            return None
-        el = el.find(prefix + name)
-    return el
-
-
-def children(el: Element | None, name: str) -> list[Element]:
-    return [c for c in elements(el) if local(c) == name]
-
-
-def text(el: Element | None) -> str:
-    """All the text inside el, whitespace-normalised ("" for none)."""
-    return "" if el is None else " ".join("".join(str(t) for t in el.itertext()).split())
-
-
-def own_text(el: Element) -> str:
-    """el's own text and the text between its children: mixed content is invalid in these
-    schemas, but text a message carries is never dropped."""
-    parts = [el.text or "", *(c.tail or "" for c in el)]
-    return " ".join("".join(str(p) for p in parts).split())
+    return [c for c in el if isinstance(c.tag, str)]
 
 
 def _parser() -> Any:
@@ -114,12 +86,12 @@ def _parser() -> Any:
     )
 
 
-def parse_xml(data: bytes, limit: int, max_elements: int | None = MAX_ELEMENTS) -> Element:
-    """The root element of data, or MessageError: oversized (checked before parsing), malformed,
-    with a DOCTYPE, nested over MAX_DEPTH or with over max_elements elements."""
+def parse_root(data: bytes, limit: int) -> Element:
+    """The root element of data, or MessageError: oversized (checked before parsing), malformed or
+    with a DOCTYPE."""
     if len(data) > limit:
         raise MessageError(f"oversized message: {len(data)} bytes, limit {limit}")
-    if _PROLOG_DOCTYPE.match(data):
+    if _doctype_first(data):
         # Refused before libxml2 reads the DTD at all, whatever its entities would do.
         raise MessageError(_DOCTYPE)
     try:
@@ -131,6 +103,13 @@ def parse_xml(data: bytes, limit: int, max_elements: int | None = MAX_ELEMENTS) 
         raise MessageError(f"malformed XML: {_LINE_NOTE.sub('', msg)} ({note})") from None
     if root.getroottree().docinfo.doctype:
         raise MessageError(_DOCTYPE)
+    return root
+
+
+def _limits(root: Element, max_elements: int | None) -> None:
+    """MessageError for an element nested over MAX_DEPTH or over max_elements elements. The walk
+    order (last child first) decides which element an error names, so read_tree, which finds a
+    breach faster, leaves the naming to this walk."""
     count = 0
     stack = [(root, 1)]
     while stack:
@@ -141,137 +120,211 @@ def parse_xml(data: bytes, limit: int, max_elements: int | None = MAX_ELEMENTS) 
         if depth > MAX_DEPTH:
             raise MessageError(f"elements nested over {MAX_DEPTH} deep (line {el.sourceline})")
         stack.extend((c, depth + 1) for c in elements(el))
+
+
+def parse_xml(data: bytes, limit: int, max_elements: int | None = MAX_ELEMENTS) -> Element:
+    """The root element of data, or MessageError: oversized (checked before parsing), malformed,
+    with a DOCTYPE, nested over MAX_DEPTH or with over max_elements elements."""
+    root = parse_root(data, limit)
+    _limits(root, max_elements)
     return root
 
 
-def check_document(doc: Element, ns: str) -> None:
+class Node:
+    """One element of a message, as the mapping reads it: read from lxml once (the parser leaves
+    only elements: comments and processing instructions removed, CDATA merged into text, entities
+    refused), so that lookups are dict reads instead of lxml calls. Built by _index."""
+
+    __slots__ = ("_all", "_own", "el", "end", "first", "index", "kids", "name", "ns", "tail", "text")
+    el: Element  # the lxml element, for sourceline in errors and attributes
+    ns: str | None  # the namespace, None for none (as etree.QName has it)
+    name: str  # the local name
+    text: str  # the text before the first child ("" for none)
+    tail: str  # the text after the element, up to its next sibling
+    kids: list[Node]  # the child elements, in order
+    first: dict[str, Node]  # local name -> the first child of that name in the element's namespace
+    index: int  # position in document order (Tree.order)
+    end: int  # index just past the last descendant: Tree.order[index:end] is the subtree
+    _own: str | None  # own_text(), once asked
+    _all: str | None  # text(), once asked
+
+
+# Shared by the leaves, saving two objects for most elements: _index adds children only to an
+# element lxml says has some, which gets its own.
+_NO_KIDS: list[Node] = []
+_NO_FIRST: dict[str, Node] = {}
+# "{namespace}name" -> (namespace, name): a message has a few dozen tag names, the same in every
+# message of a kind. Bounded, since a hostile message may bring thousands.
+_NAMES: dict[str, tuple[str | None, str]] = {}
+_MAX_NAMES = 4096
+
+
+class Tree:
+    """A message's elements in document order and each one's parent (Nodes hold no reference up,
+    so that a tree is freed as soon as it is read rather than by the cyclic garbage collector).
+    For check_document and Paths, what _index saw: elements in another namespace than their
+    parent's (foreign), parents with two children of one name the schemas allow once (repeated),
+    and parents with two children of one tag or one foreign (indexed: their children's path steps
+    need an index, "Ustrd[2]")."""
+
+    __slots__ = ("foreign", "indexed", "order", "parents", "repeated")
+
+    def __init__(self) -> None:
+        self.order: list[Node] = []
+        self.parents: list[Node | None] = []
+        self.foreign: list[Node] = []
+        self.repeated: list[Node] = []
+        self.indexed: set[Node] = set()
+
+    def subtree(self, node: Node) -> list[Node]:
+        """node and its descendants, in document order (as lxml's iter())."""
+        return self.order[node.index : node.end]
+
+
+def _split_tag(tag: str) -> tuple[str | None, str]:
+    """(namespace, local name) of an lxml tag, remembered in _NAMES."""
+    if len(_NAMES) > _MAX_NAMES:
+        _NAMES.clear()
+    ns, _, name = tag[1:].partition("}") if tag[0] == "{" else (None, "", tag)
+    _NAMES[tag] = ns, name
+    return ns, name
+
+
+def _index(root: Element) -> Tree | None:
+    """The Tree of root in one pass, or None when it breaks MAX_DEPTH or MAX_ELEMENTS."""
+    tree = Tree()
+    order, parents, indexed = tree.order, tree.parents, tree.indexed
+    ancestors: list[Node] = []  # the open elements around the next one
+    left: list[int] = []  # how many children each of those still has to come
+    new = Node.__new__
+    for index, el in enumerate(root.iter()):
+        # Filled here rather than by Node.__init__: a call per element is a good part of the cost.
+        node = new(Node)
+        tag: str = el.tag
+        node.ns, node.name = ns, name = _NAMES.get(tag) or _split_tag(tag)
+        node.el, node.text, node.tail = el, el.text or "", el.tail or ""
+        node.index, node.end = index, index + 1
+        node._own = node._all = None
+        size = len(el)
+        node.kids, node.first = ([], {}) if size else (_NO_KIDS, _NO_FIRST)
+        order.append(node)
+        if index >= MAX_ELEMENTS:
+            return None
+        parent = ancestors[-1] if ancestors else None
+        parents.append(parent)
+        if parent is not None:
+            parent.kids.append(node)
+            left[-1] -= 1
+            if ns != parent.ns:
+                tree.foreign.append(node)
+                indexed.add(parent)
+            elif name not in parent.first:
+                parent.first[name] = node
+            else:
+                indexed.add(parent)
+                if name not in REPEATABLE:
+                    tree.repeated.append(parent)
+        if size:
+            ancestors.append(node)
+            left.append(size)
+            if len(ancestors) >= MAX_DEPTH:  # its children are one level deeper
+                return None
+        else:
+            while left and not left[-1]:
+                left.pop()
+                ancestors.pop().end = index + 1
+    return tree
+
+
+def read_tree(data: bytes, limit: int) -> Tree:
+    """The Tree of data, or MessageError as parse_xml(data, limit) gives it."""
+    root = parse_root(data, limit)
+    tree = _index(root)
+    if tree is None:
+        _limits(root, MAX_ELEMENTS)
+        raise AssertionError("_index found a limit broken that _limits does not")
+    return tree
+
+
+def check_document(tree: Tree, doc: Node, ns: str) -> None:
     """Every element of the Document is in its namespace, and none the schemas allow once is
     repeated (SplmtryData, an open extension, aside). A foreign element would be skipped by every
     lookup, and of two debtors one reader takes the first, another the last: either way text
     would go unscreened, so the message is refused rather than read on a guess."""
+    if not any(doc.index < s.index < doc.end for s in tree.foreign) and not any(
+        doc.index <= s.index < doc.end for s in tree.repeated
+    ):
+        return  # the common case: _index saw nothing foreign or repeated in the Document
+    # What it saw may yet be allowed (inside SplmtryData): walked in the original order (last child
+    # first), so that an error names the same element it always has.
     stack = [doc]
     while stack:
         el = stack.pop()
-        found = etree.QName(el).namespace
-        if found != ns:
-            raise MessageError(f"element {local(el)} (line {el.sourceline}) is in namespace {found!r}, not {ns}")
-        if local(el) == "SplmtryData":
+        if el.ns != ns:
+            raise MessageError(f"element {el.name} (line {el.el.sourceline}) is in namespace {el.ns!r}, not {ns}")
+        if el.name == "SplmtryData":
             continue
-        kids = elements(el)
         seen: set[str] = set()
-        for c in kids:
-            name = local(c)
-            if name in seen and name not in REPEATABLE:
+        for c in el.kids:
+            if c.name in seen and c.name not in REPEATABLE:
                 raise MessageError(
-                    f"element {name} repeated in {local(el)} (line {c.sourceline}): the schema allows one"
+                    f"element {c.name} repeated in {el.name} (line {c.el.sourceline}): the schema allows one"
                 )
-            seen.add(name)
-        stack.extend(kids)
+            seen.add(c.name)
+        stack.extend(el.kids)
 
 
-def _tokens(data: bytes) -> Iterator[tuple[int, int, bytes, bool]]:
-    """(start, end, markup, whether non-blank text precedes it) for each piece of markup; a last
-    empty token reports text after the final element."""
-    pos = 0
-    while (lt := data.find(b"<", pos)) >= 0:
-        token = _TOKEN.match(data, lt)
-        if token is None:
-            raise MessageError(f"malformed XML: unterminated markup at byte {lt}")
-        yield lt, token.end(), token.group(), bool(data[pos:lt].replace(BOM, b"").strip())
-        pos = token.end()
-    yield len(data), len(data), b"", bool(data[pos:].replace(BOM, b"").strip())
+# --- Reading elements -----------------------------------------------------------------------------
 
 
-def top_level(data: bytes) -> list[tuple[int, int]]:
-    """Byte spans of the top-level elements of data, each from the XML declaration before it.
-
-    End tags are matched by name, closing any elements left open inside (and one matching no open
-    element is skipped), so a malformed message still ends at its root's end tag: it is cut out
-    whole, for parse_iso20022 to refuse it alone. A last element never closed runs to the end."""
-    spans: list[tuple[int, int]] = []
-    open_names: list[bytes] = []
-    start, declared = 0, None
-    for lt, end, tag, loose_text in _tokens(data):
-        if not open_names and (loose_text or tag.startswith(b"<![CDATA[")):
-            raise MessageError(f"malformed XML: text outside any element before byte {lt}")
-        if tag.startswith((b"<!", b"<?")) or not tag:
-            # A message starts at its XML declaration, or at a DOCTYPE, which parse_xml then
-            # refuses for that message alone.
-            if not open_names and declared is None and (_DECLARATION.match(tag) or tag.startswith(b"<!DOCTYPE")):
-                declared = lt
-            continue
-        named = _TAG_NAME.match(tag)
-        name = named[1] if named else b""
-        if tag.startswith(b"</"):
-            if not open_names:
-                raise MessageError(f"malformed XML: end tag without a start tag at byte {lt}")
-            if name in open_names:
-                del open_names[len(open_names) - 1 - open_names[::-1].index(name) :]
-        else:
-            if not open_names:
-                start = lt if declared is None else declared
-            if not tag.endswith(b"/>"):
-                open_names.append(name)
-        if not open_names:
-            spans.append((start, end))
-            declared = None
-    if open_names:
-        spans.append((start, len(data)))
-    return spans
+def child(node: Node | None, *names: str) -> Node | None:
+    """The first element at this path of local names, in node's namespace (as lxml's find())."""
+    for name in names:
+        if node is None:
+            return None
+        node = node.first.get(name)
+    return node
 
 
-def messages_in(root: Element) -> list[Element]:
-    """The messages under root: each envelope (the parent of a Document beside an AppHdr), else
-    each bare Document; a Document inside another (in SplmtryData) is part of that one."""
-    found: list[Element] = []
-    for doc in root.iter("{*}Document"):
-        if not any(local(a) == "Document" for a in doc.iterancestors()):
-            parent = doc.getparent()
-            found.append(parent if parent is not None and children(parent, "AppHdr") else doc)
-    return found
+def children(node: Node | None, name: str) -> list[Node]:
+    """The child elements of this local name, in any namespace."""
+    return [] if node is None else [c for c in node.kids if c.name == name]
 
 
-def _one_message(data: bytes) -> bool:
-    """Whether data is one well-formed document holding exactly one message as its root (or as the
-    only Document of an envelope root); anything else takes the splitting path."""
-    if _PROLOG_DOCTYPE.match(data):
-        return False
-    try:
-        root = etree.fromstring(data, _parser())
-    except etree.XMLSyntaxError:
-        return False
-    if root.getroottree().docinfo.doctype:
-        return False
-    found = messages_in(root)
-    return len(found) == 1 and found[0] is root
+def _raw_text(node: Node) -> str:
+    return node.text + "".join(_raw_text(c) + c.tail for c in node.kids) if node.kids else node.text
 
 
-def split_file(data: bytes, limit: int, max_messages: int) -> list[bytes]:
-    """The messages of a file (schemas/iso20022.py split_iso20022 says which forms)."""
-    if len(data) <= MAX_MESSAGE_BYTES and _one_message(data):
-        # The common case, one message as a record or file: one parse instead of a tokenising
-        # pass and a parse per top-level element (`screener bench --formats`).
-        return [data[data.find(b"<") :].rstrip(b" \t\r\n")]
-    out: list[bytes] = []
-    for start, end in top_level(data):
-        chunk = data[start:end]
-        try:
-            root = parse_xml(chunk, limit, None)
-        except MessageError:
-            # Unreadable: passed on as it is, for parse_iso20022 to say why; the others go on.
-            out.append(chunk)
-            continue
-        found = messages_in(root)
-        whole = not found or found[0] is root or (local(found[0]) == "Document" and found[0].getparent() is root)
-        if len(found) <= 1 and whole:
-            out.append(chunk)
-        else:
-            out.extend(etree.tostring(el, encoding="UTF-8", xml_declaration=True) for el in found)
-        if len(out) > max_messages:
-            raise MessageError(f"too many messages in one file: over {max_messages}")
-    if not out:
-        raise MessageError("no XML element found")
-    return out
+def text(node: Node | None) -> str:
+    """All the text inside node (as lxml's itertext()), whitespace-normalised ("" for none)."""
+    if node is None:
+        return ""
+    if node._all is None:  # asked of most elements more than once
+        node._all = " ".join(_raw_text(node).split())
+    return node._all
+
+
+def own_text(node: Node) -> str:
+    """node's own text and the text between its children: mixed content is invalid in these
+    schemas, but text a message carries is never dropped."""
+    if node._own is None:
+        raw = node.text + "".join([c.tail for c in node.kids]) if node.kids else node.text
+        node._own = " ".join(raw.split())
+    return node._own
+
+
+class FieldError(ValueError):
+    """Why one transaction yields no payment: a mandatory element missing, a value unreadable."""
+
+
+def first_with_text(*els: Node | None) -> Node | None:
+    return next((e for e in els if e is not None and text(e)), None)
+
+
+def require(el: Node, names: tuple[str, ...], where: str) -> None:
+    for name in names:
+        if child(el, *name.split("/")) is None:
+            raise FieldError(f"missing mandatory element {where}{name}")
 
 
 # --- Source paths ---------------------------------------------------------------------------------
@@ -289,49 +342,55 @@ def common(paths: Iterable[str]) -> str:
     split = [p.split("/") for p in paths]
     if not split:
         return ""
-    out: list[str] = []
-    for steps in zip(*split, strict=False):
-        if any(s != steps[0] for s in steps):
-            break
-        out.append(steps[0])
-    return "/".join(out) or split[0][0]
+    # The steps all share are those the least and the greatest step lists (as compared) share.
+    low, high = min(split), max(split)
+    n = 0
+    while n < len(low) and n < len(high) and low[n] == high[n]:
+        n += 1
+    return "/".join(low[:n]) or split[0][0]
 
 
 class Paths:
     """Element paths relative to named roots ("CdtTrfTxInf/IntrmyAgt2/FinInstnId/BICFI",
-    "GrpHdr/InstgAgt"), with an XPath index ("Ustrd[2]") where an element repeats."""
+    "GrpHdr/InstgAgt"), with an XPath index ("Ustrd[2]") where an element repeats; and the
+    message's Tree, which the readers below walk."""
 
-    def __init__(self) -> None:
-        self._roots: dict[Element, str] = {}
-        self._steps: dict[Element, str] = {}
+    def __init__(self, tree: Tree) -> None:
+        self.tree = tree
+        self._roots: dict[Node, str] = {}
+        # Full (uncapped) paths already worked out: an element's path is its parent's plus a step,
+        # and most paths are asked for several times (a line, its object, the list holding both).
+        self._known: dict[Node, str] = {}
+        self._steps: dict[Node, str] = {}  # the steps of children of Tree.indexed elements
 
-    def root(self, el: Element, label: str) -> None:
-        self._roots[el] = label
+    def root(self, node: Node, label: str) -> None:
+        self._roots[node] = label
+        self._known.clear()  # a path worked out before may have passed through this element
 
-    def of(self, el: Element) -> str:
-        steps: list[str] = []
-        node = el
-        while node is not None and node not in self._roots:
-            steps.append(self._step(node))
-            node = node.getparent()
-        if node is not None:
-            steps.append(self._roots[node])
-        return cap("/".join(reversed(steps)))
+    def of(self, node: Node) -> str:
+        path = self._known.get(node) or self._path(node)
+        return path if len(path) <= MAX_ID else cap(path)
 
-    def _step(self, el: Element) -> str:
-        step = self._steps.get(el)
-        if step is None:
-            parent = el.getparent()
-            siblings = elements(parent) if parent is not None else [el]
-            counts: dict[str, int] = {}
-            for s in siblings:
-                counts[s.tag] = counts.get(s.tag, 0) + 1
-            seen: dict[str, int] = {}
-            for s in siblings:
-                seen[s.tag] = seen.get(s.tag, 0) + 1
-                self._steps[s] = local(s) + (f"[{seen[s.tag]}]" if counts[s.tag] > 1 else "")
-            step = self._steps[el]
-        return step
+    def _path(self, node: Node) -> str:
+        path = self._roots.get(node)
+        if path is None:
+            parent = self.tree.parents[node.index]
+            step = node.name if parent not in self.tree.indexed else self._steps.get(node) or self._step(parent, node)
+            path = step if parent is None else f"{self._known.get(parent) or self._path(parent)}/{step}"
+        self._known[node] = path
+        return path
+
+    def _step(self, parent: Node, node: Node) -> str:
+        """Sets the steps of node and its siblings (each sibling's index needs them all)."""
+        counts: dict[tuple[str | None, str], int] = {}
+        for s in parent.kids:
+            counts[s.ns, s.name] = counts.get((s.ns, s.name), 0) + 1
+        seen: dict[tuple[str | None, str], int] = {}
+        for s in parent.kids:
+            tag = s.ns, s.name
+            seen[tag] = seen.get(tag, 0) + 1
+            self._steps[s] = s.name + (f"[{seen[tag]}]" if counts[tag] > 1 else "")
+        return self._steps[node]
 
 
 # --- Parties, institutions, addresses, free text --------------------------------------------------
@@ -354,63 +413,72 @@ _RECURSE = frozenset({"FinInstnId", "Id", "OrgId", "PrvtId", "BrnchId"})
 _BARE_PARENTS = frozenset({"FinInstnId", "Id", "OrgId", "PrvtId"})
 
 
-def leaf_lines(el: Element | None, paths: Paths) -> list[Line]:
+def leaf_lines(el: Node | None, paths: Paths) -> list[Line]:
     """One line per element with text in el's subtree (el included), in document order."""
     if el is None:
         return []
-    out: list[Line] = []
-    for node in el.iter():
-        if isinstance(node.tag, str) and (t := own_text(node)):
-            out.append((t, paths.of(node)))
-    return out
+    return [(t, paths.of(node)) for node in paths.tree.subtree(el) if (t := own_text(node))]
 
 
-def group_line(el: Element, label: str, paths: Paths) -> Line | None:
+def group_line(el: Node, label: str, paths: Paths) -> Line | None:
     """All the text of el's subtree as one line after a label ("ClrSysMmbId USABA 021000021")."""
-    texts = [t for node in el.iter() if isinstance(node.tag, str) and (t := own_text(node))]
+    texts = [t for node in paths.tree.subtree(el) if (t := own_text(node))]
     return (f"{label} {' '.join(texts)}", paths.of(el)) if texts else None
 
 
-def leftover_lines(root: Element, consumed: set[Element], paths: Paths, prefix: str = "") -> list[Line]:
+def leftover_lines(root: Node, consumed: set[Node], paths: Paths, prefix: str = "") -> list[Line]:
     """Labelled lines for the text under root that no field of the contract holds (LEI, clearing
     member id, other identifiers, branch, contact details, birth place): kept with the party or
     institution so nothing it says is lost."""
-    around = {a for e in consumed for a in e.iterancestors()}
+    tree = paths.tree
+    # The ancestors of consumed elements below root, walked into to skip those (one already in
+    # the set has its ancestors there too).
+    around: set[Node] = set()
+    for e in consumed:
+        a = tree.parents[e.index]
+        while a is not None and a is not root and a not in around:
+            around.add(a)
+            a = tree.parents[a.index]
     out: list[Line] = []
-
-    def label(el: Element) -> str:
-        parent = el.getparent()
-        bare = el is root or parent is root or local(parent) in _BARE_PARENTS
-        return f"{prefix} {local(el) if bare else f'{local(parent)} {local(el)}'}".strip()
-
-    def walk(el: Element) -> None:
+    # Depth first, in document order, on a stack rather than by a nested recursive function: such
+    # a function refers to itself, a cycle that held the whole tree until the garbage collector ran.
+    stack: list[tuple[Node, bool]] = [(root, True)]  # (element, whether its children are read one by one)
+    while stack:
+        el, into = stack.pop()
+        if not into:
+            if (line := group_line(el, _label(el, root, prefix, tree), paths)) is not None:
+                out.append(line)
+            continue
         # A container's own text is invalid (mixed content) but kept all the same.
         if own := own_text(el):
-            out.append((f"{label(el)} {own}", paths.of(el)))
-        for c in elements(el):
-            if c in consumed:
-                continue
-            if c in around or (local(c) in _RECURSE and elements(c)):
-                walk(c)
-            elif (line := group_line(c, label(c), paths)) is not None:
-                out.append(line)
-
-    walk(root)
+            out.append((f"{_label(el, root, prefix, tree)} {own}", paths.of(el)))
+        kids = [(c, c in around or (c.name in _RECURSE and bool(c.kids))) for c in el.kids if c not in consumed]
+        stack.extend(reversed(kids))
     return out
 
 
-def postal_address(adr: Element | None, paths: Paths) -> tuple[list[Line], Line | None]:
+def _label(el: Node, root: Node, prefix: str, tree: Tree) -> str:
+    """A leftover line's label: the element's name, after its parent's unless that is the party
+    or a container whose children's names are clear alone."""
+    parent = tree.parents[el.index]
+    if el is root or parent is None or parent is root or parent.name in _BARE_PARENTS:
+        return f"{prefix} {el.name}".strip()
+    return f"{prefix} {parent.name} {el.name}".strip()
+
+
+def postal_address(adr: Node | None, paths: Paths) -> tuple[list[Line], Line | None]:
     """Address lines (structured groups, other elements of later versions, AdrLine, then the
     country code last, as an address is written) and the country (Ctry) with its path."""
     if adr is None:
         return [], None
     out: list[Line] = []
+    first = adr.first
     for group in ADDRESS_GROUPS:
-        present = [(e, t) for e in (child(adr, n) for n in group) if e is not None and (t := text(e))]
+        present = [(e, t) for n in group if (e := first.get(n)) is not None and (t := text(e))]
         if present:
             out.append((" ".join(t for _, t in present), paths.of(present[0][0])))
-    for c in elements(adr):
-        if local(c) not in _ADDRESS_KNOWN and (line := group_line(c, local(c), paths)) is not None:
+    for c in adr.kids:
+        if c.name not in _ADDRESS_KNOWN and (line := group_line(c, c.name, paths)) is not None:
             out.append(line)
     out.extend((t, paths.of(e)) for e in children(adr, "AdrLine") if (t := text(e)))
     if own := own_text(adr):  # text beside the elements: invalid, kept all the same
@@ -451,7 +519,7 @@ def put_lines(obj: dict[str, Any], src: Sources, key: str, lines: list[Line], ho
         src[f"{key}[{i}]"] = path
 
 
-def _put(obj: dict[str, Any], src: Sources, key: str, el: Element | None, paths: Paths) -> Element | None:
+def _put(obj: dict[str, Any], src: Sources, key: str, el: Node | None, paths: Paths) -> Node | None:
     if el is not None and (t := text(el)):
         obj[key] = t
         src[key] = paths.of(el)
@@ -459,7 +527,7 @@ def _put(obj: dict[str, Any], src: Sources, key: str, el: Element | None, paths:
     return None
 
 
-def _account(acct: Element | None, obj: dict[str, Any], src: Sources, paths: Paths) -> list[Line]:
+def _account(acct: Node | None, obj: dict[str, Any], src: Sources, paths: Paths) -> list[Line]:
     """A party's account: the IBAN or other identifier as `account`; its name, proxy and the rest
     as labelled lines ("CdtrAcct Nm ..."), since an account name can name someone else."""
     if acct is None:
@@ -468,10 +536,10 @@ def _account(acct: Element | None, obj: dict[str, Any], src: Sources, paths: Pat
     if ident is None or not text(ident):
         ident = child(acct, "Id", "Othr", "Id")
     used = _put(obj, src, "account", ident, paths)
-    return leftover_lines(acct, {used} if used is not None else set(), paths, prefix=local(acct))
+    return leftover_lines(acct, {used} if used is not None else set(), paths, prefix=acct.name)
 
 
-def institution(el: Element, acct: Element | None, paths: Paths, *, as_party: bool = False) -> Record:
+def institution(el: Node, acct: Node | None, paths: Paths, *, as_party: bool = False) -> Record:
     """BranchAndFinancialInstitutionIdentification6/8: BICFI, Nm, the postal address (the
     branch's, when given, sets the country: a branch is where it is), other identifiers and the
     agent's account as labelled address lines. With as_party (the debtor or creditor of a
@@ -479,7 +547,7 @@ def institution(el: Element, acct: Element | None, paths: Paths, *, as_party: bo
     fin = child(el, "FinInstnId")
     obj: dict[str, Any] = {}
     src: Sources = {"": paths.of(el)}
-    consumed: set[Element] = set()
+    consumed: set[Node] = set()
     for key, name in (("bic", "BICFI"), ("name", "Nm")):
         if (used := _put(obj, src, key, child(fin, name), paths)) is not None:
             consumed.add(used)
@@ -494,7 +562,7 @@ def institution(el: Element, acct: Element | None, paths: Paths, *, as_party: bo
     lines += leftover_lines(el, consumed, paths)
     if as_party:
         lines += _account(acct, obj, src, paths)
-    elif acct is not None and (line := group_line(acct, local(acct), paths)) is not None:
+    elif acct is not None and (line := group_line(acct, acct.name, paths)) is not None:
         lines.append(line)
     if country is not None:
         obj["country"], src["country"] = country
@@ -502,13 +570,13 @@ def institution(el: Element, acct: Element | None, paths: Paths, *, as_party: bo
     return obj, src
 
 
-def party(el: Element, acct: Element | None, paths: Paths) -> Record:
+def party(el: Node, acct: Node | None, paths: Paths) -> Record:
     """PartyIdentification135/272: Nm, PstlAdr, Id/OrgId/AnyBIC as `bic`, CtryOfRes as the
     country when the address has none, the account; other identifiers and contact details as
     labelled address lines."""
     obj: dict[str, Any] = {}
     src: Sources = {"": paths.of(el)}
-    consumed: set[Element] = set()
+    consumed: set[Node] = set()
     for key, e in (("name", child(el, "Nm")), ("bic", child(el, "Id", "OrgId", "AnyBIC"))):
         if (used := _put(obj, src, key, e, paths)) is not None:
             consumed.add(used)
@@ -526,88 +594,3 @@ def party(el: Element, acct: Element | None, paths: Paths) -> Record:
     lines += _account(acct, obj, src, paths)
     put_lines(obj, src, "address", lines, src[""])
     return obj, src
-
-
-# --- Transaction values ---------------------------------------------------------------------------
-
-_AMOUNT = re.compile(r"^\d{1,18}(\.\d{1,5})?$")
-_CCY = re.compile(r"^[A-Z]{3}$")
-_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_LISTS = frozenset({"intermediary_agents", "previous_instructing_agents"})
-
-
-class FieldError(ValueError):
-    """Why one transaction yields no payment: a mandatory element missing, a value unreadable."""
-
-
-def first_with_text(*els: Element | None) -> Element | None:
-    # lxml elements are falsy when childless: never choose one with `or`.
-    return next((e for e in els if e is not None and text(e)), None)
-
-
-def require(el: Element, names: tuple[str, ...], where: str) -> None:
-    for name in names:
-        if child(el, *name.split("/")) is None:
-            raise FieldError(f"missing mandatory element {where}{name}")
-
-
-def amount(el: Element, name: str) -> tuple[str, str]:
-    """An ActiveCurrencyAndAmount as decimal text (never a float) and its currency."""
-    value, ccy = text(el), str(el.get("Ccy") or "")
-    if not _AMOUNT.match(value):
-        raise FieldError(f"{name} {value[:40]!r} is not a decimal amount (up to 18 digits, 5 decimals)")
-    if not _CCY.match(ccy):
-        raise FieldError(f"{name} has no ISO 4217 currency (Ccy={ccy[:12]!r})")
-    return value, ccy
-
-
-def instant(el: Element, name: str) -> datetime:
-    """An ISODate (at 00:00Z) or ISODateTime, in UTC."""
-    value = text(el)
-    try:
-        if _DATE.match(value):
-            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
-        if (m := _DATETIME.match(value)) is None:
-            raise ValueError(value)
-        # CBPR+ requires an offset; a time without one is read as UTC. Python keeps 6 fraction digits.
-        return datetime.fromisoformat(m[1] + (f".{m[2][:6]}" if m[2] else "") + (m[3] or "Z")).astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise FieldError(f"{name} {value[:40]!r} is not an ISO 8601 date or date-time") from None
-
-
-class Out:
-    """A payment, or its underlying transfer, being built: values with their element paths, in a
-    source map shared with the payment (keys under `prefix`)."""
-
-    def __init__(self, sources: Sources, prefix: str = "") -> None:
-        self.data: dict[str, Any] = {}
-        self.sources = sources
-        self.prefix = prefix
-
-    def value(self, key: str, value: str, path: str) -> None:
-        self.data[key] = value
-        self.sources[self.prefix + key] = path
-
-    def record(self, key: str, rec: Record) -> None:
-        base = key
-        if key in _LISTS:
-            items = self.data.setdefault(key, [])
-            base = f"{key}[{len(items)}]"
-            items.append(rec[0])
-            whole = self.prefix + key
-            self.sources[whole] = common([self.sources.get(whole, rec[1][""]), rec[1][""]])
-        else:
-            self.data[key] = rec[0]
-        for sub, path in rec[1].items():
-            self.sources[self.prefix + base + (f".{sub}" if sub else "")] = path
-
-    def lines(self, key: str, lines: list[Line]) -> None:
-        src: Sources = {}
-        put_lines(self.data, src, key, lines)
-        self.sources.update((self.prefix + k, p) for k, p in src.items())
-
-    def amount(self, el: Element, path: str, name: str) -> None:
-        value, ccy = amount(el, name)
-        self.value("amount", value, path)
-        self.value("currency", ccy, path + "/@Ccy")
