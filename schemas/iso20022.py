@@ -59,6 +59,7 @@ SttlmTmIndctn, SttlmTmReq, AccptncDtTm, PoolgAdjstmntDt; AdrTp; the rest of the 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -515,11 +516,22 @@ class Out:
 # --- Splitting files ------------------------------------------------------------------------------
 
 # Markup tokens, enough to find where each top-level element starts and ends; lxml checks the rest.
-_TOKEN = re.compile(
-    rb"""<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<!DOCTYPE(?:[^\[>]|\[.*?\])*>|<![^>]*>|</[^>]*>"""
-    rb"""|<(?:[^>"']|"[^"]*"|'[^']*')*>""",
-    re.DOTALL,
+# Every alternative matches a given start in at most one way (no nested quantifiers over
+# overlapping classes), so a hostile file cannot make the match backtrack exponentially; and a
+# construct whose terminator the file never holds is left out of the pattern (_token_pattern), so
+# each opening of it does not scan to the end of the file again.
+_CONSTRUCTS = (
+    (b"-->", rb"<!--.*?-->"),
+    (b"]]>", rb"<!\[CDATA\[.*?\]\]>"),
+    (b"?>", rb"<\?.*?\?>"),
 )
+_MARKUP = rb"""<!DOCTYPE[^\[>]*(?:\[[^\]]*\][^\[>]*)*>|<![^>]*>|</[^>]*>|<(?:[^>"']|"[^"]*"|'[^']*')*>"""
+
+
+@functools.cache
+def _token_pattern(present: tuple[bool, ...]) -> re.Pattern[bytes]:
+    kept = [pattern for (_, pattern), there in zip(_CONSTRUCTS, present, strict=True) if there]
+    return re.compile(b"|".join([*kept, _MARKUP]), re.DOTALL)
 _DECLARATION = re.compile(rb"<\?xml\s")
 _TAG_NAME = re.compile(rb"</?([^\s/>]*)")
 
@@ -527,9 +539,10 @@ _TAG_NAME = re.compile(rb"</?([^\s/>]*)")
 def _tokens(data: bytes) -> Iterator[tuple[int, int, bytes, bool]]:
     """(start, end, markup, whether non-blank text precedes it) for each piece of markup; a last
     empty token reports text after the final element."""
+    pattern = _token_pattern(tuple(end in data for end, _ in _CONSTRUCTS))
     pos = 0
     while (lt := data.find(b"<", pos)) >= 0:
-        token = _TOKEN.match(data, lt)
+        token = pattern.match(data, lt)
         if token is None:
             raise MessageError(f"malformed XML: unterminated markup at byte {lt}")
         yield lt, token.end(), token.group(), bool(data[pos:lt].replace(BOM, b"").strip())

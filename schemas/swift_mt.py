@@ -98,6 +98,9 @@ from schemas.swift_mt_fields import (
 
 _BOM = b"\xef\xbb\xbf"
 _AROUND = b" \t\r\n$"
+# Separators around a message: blanks, "$", and byte-order marks (files joined by tools that each
+# wrote one keep it at the head of every message).
+_SEPARATORS = re.compile(rb"\A(?:[ \t\r\n$]|\xef\xbb\xbf)+|(?:[ \t\r\n$]|\xef\xbb\xbf)+\Z")
 _MESSAGE_START = re.compile(rb"\{1:")
 _HEADER_BLOCK = re.compile(r"\{([12]):([^{}]*)\}")
 _TAGGED_BLOCK = re.compile(r"\{([35S]):((?:\{[^{}]*\})*)\}")
@@ -161,7 +164,7 @@ def split_mt(data: bytes) -> list[bytes]:
     starts = [m.start() for m in _MESSAGE_START.finditer(data)]
     bounds = [0, *starts, len(data)] if starts[:1] != [0] else [*starts, len(data)]
     chunks = [data[start:end] for start, end in pairwise(bounds)]
-    return [stripped for chunk in chunks if (stripped := chunk.strip(_AROUND))]
+    return [stripped for chunk in chunks if (stripped := _SEPARATORS.sub(b"", chunk))]
 
 
 def parse_mt(data: bytes, accounts: AccountMapping = NO_MAPPING) -> Adapted:

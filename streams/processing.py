@@ -10,6 +10,7 @@ import json
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from rules import PaymentError, Registry, RegistryError, RuleSet, parse_payment, screen
@@ -104,6 +105,10 @@ class Processor:
         ]
 
 
+# Messages one record may hold (a producer sends one per record; a few joined are read too).
+MAX_MESSAGES_PER_RECORD = 100
+
+
 class PaymentProcessor(Processor):
     """The screen loop's work for one payment record."""
 
@@ -140,7 +145,12 @@ class PaymentProcessor(Processor):
 
     def _process_messages(self, src: Source, raw: bytes, fmt: Format, versions: tuple[str, str]) -> list[Outcome]:
         outcomes: list[Outcome] = []
-        messages = list(read_messages(raw, fmt, self.accounts))
+        messages = list(islice(read_messages(raw, fmt, self.accounts), MAX_MESSAGES_PER_RECORD + 1))
+        if len(messages) > MAX_MESSAGES_PER_RECORD:
+            # One record's worth of dead-letters and decisions stays bounded: a batch belongs in a
+            # file (`screener produce` sends one record per message).
+            error = f"too many messages in one record: over {MAX_MESSAGES_PER_RECORD}; send one message per record"
+            return [self._dead(src, error, versions)]
         for number, message in enumerate(messages, 1):
             where = f"message {number} of {len(messages)}: " if len(messages) > 1 else ""
             if message.error is not None:

@@ -180,3 +180,33 @@ def test_json_lines_after_a_first_line_that_looks_like_xml_are_still_lines(name)
     summary = screener.run(name, io.BytesIO(data), out, dead.append)
     assert summary.screened == 3
     assert [(d["line"], d["original"]) for d in dead] == [(1, "<html>not a payment</html>")]
+
+
+def test_a_record_of_too_many_messages_is_one_dead_letter(processor):
+    from streams.processing import MAX_MESSAGES_PER_RECORD
+
+    raw = (MESSAGES / "mt202_clean.fin").read_bytes() * (MAX_MESSAGES_PER_RECORD + 1)
+    [outcome] = processor.process(Source("payments", 0, 9, None, raw, 1_750_000_000.0))
+    assert outcome.dead_letter
+    [dead] = [decode_single_object(o.value)[1] for o in outcome.outputs if o.topic == "screening.dead-letter"]
+    assert "too many messages in one record" in dead["error"]
+
+
+def test_byte_order_marks_between_mt_messages_are_separators():
+    from schemas.swift_mt import split_mt
+
+    one = (MESSAGES / "mt202_clean.fin").read_bytes()
+    assert split_mt(b"\n\xef\xbb\xbf" + one + b"\r\n$\xef\xbb\xbf" + one) == [one.strip(), one.strip()]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [b"<!DOCTYPE " + b"[]" * 20000, b"<a>" + b"<!--x>" * 100000, b"<a>" + b'<b c="' * 50000],
+)
+def test_hostile_markup_is_refused(hostile):
+    # Each of these took the splitter's tokenizer minutes or more (exponential backtracking, or a
+    # scan to the end of the file at every opening); it is linear now, so this returns at once.
+    from schemas.inbound import read_messages
+
+    [message] = list(read_messages(hostile, "iso20022"))
+    assert message.error and "malformed XML" in message.error
