@@ -532,6 +532,8 @@ _MARKUP = rb"""<!DOCTYPE[^\[>]*(?:\[[^\]]*\][^\[>]*)*>|<![^>]*>|</[^>]*>|<(?:[^>
 def _token_pattern(present: tuple[bool, ...]) -> re.Pattern[bytes]:
     kept = [pattern for (_, pattern), there in zip(_CONSTRUCTS, present, strict=True) if there]
     return re.compile(b"|".join([*kept, _MARKUP]), re.DOTALL)
+
+
 _DECLARATION = re.compile(rb"<\?xml\s")
 _TAG_NAME = re.compile(rb"</?([^\s/>]*)")
 
