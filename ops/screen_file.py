@@ -28,7 +28,7 @@ from rules.engine import screen, screening_error
 from rules.payment import Payment, PaymentError, parse_payment
 from rules.registry import Registry, RegistryError, registry_from_mapping
 from schemas.codec import dead_letter_json
-from schemas.inbound import MESSAGE_FORMATS, Format, input_format, read_messages
+from schemas.inbound import MESSAGE_FORMATS, Format, Message, input_format, read_messages
 from schemas.messages import NO_MAPPING, AccountMapping
 
 MAX_LINE_BYTES = 1 << 20
@@ -145,9 +145,11 @@ JSON_LINES_SUFFIXES = (".jsonl", ".ndjson", ".json")
 _JSON_OBJECT_LINE = re.compile(rb'^[ \t]*\{[ \t]*"', re.MULTILINE)
 
 
-def _json_lines(data: bytes) -> bool:
-    """Whether data that starts like XML or MT is JSON Lines after a bad first line: a later line
-    opens a JSON object with a key, which no XML or MT line does (an MT message opens "{1:")."""
+def _json_lines(data: bytes, messages: list[Message]) -> bool:
+    """Whether data that starts like XML or MT is JSON Lines after a bad first line: read as
+    messages it gives no transaction at all, and a later line opens a JSON object with a key."""
+    if any(m.adapted for m in messages):
+        return False
     first_end = data.find(b"\n")
     return first_end >= 0 and _JSON_OBJECT_LINE.search(data, first_end + 1) is not None
 
@@ -176,8 +178,9 @@ class FileScreener:
         fmt = input_format(head)
         if fmt in MESSAGE_FORMATS and not source.endswith(JSON_LINES_SUFFIXES):
             data = head + stream.read(MAX_MESSAGE_FILE_BYTES + 1 - len(head))
-            if not _json_lines(data):
-                self._run_messages(source, data, fmt, out, dead_letters)
+            messages = None if len(data) > MAX_MESSAGE_FILE_BYTES else list(read_messages(data, fmt, self.accounts))
+            if messages is None or not _json_lines(data, messages):
+                self._run_messages(source, data, fmt, messages, out, dead_letters)
                 self.summary.seconds += time.perf_counter() - started
                 return self.summary
             head, stream = data, io.BytesIO()
@@ -225,16 +228,20 @@ class FileScreener:
         source: str,
         data: bytes,
         fmt: Format,
+        messages: list[Message] | None,
         out: IO[str],
         dead_letters: Callable[[dict[str, Any]], None],
     ) -> None:
-        if len(data) > MAX_MESSAGE_FILE_BYTES:
+        if messages is None or len(data) > MAX_MESSAGE_FILE_BYTES:
             error = f"oversized file: over {MAX_MESSAGE_FILE_BYTES} bytes of messages; split it"
             self._dead(dead_letters, error, data, source, 1)
             return
-        for message in read_messages(data, fmt, self.accounts):
-            # The line the message starts on, so an investigator finds it in the file.
-            line = data.count(b"\n", 0, message.offset) + 1
+        line, counted_to = 1, 0
+        for message in messages:
+            # The line the message starts on, so an investigator finds it in the file (counted on
+            # from the previous message: once over the file, not once per message).
+            line += data.count(b"\n", counted_to, max(counted_to, message.offset))
+            counted_to = max(counted_to, message.offset)
             if message.error is not None:
                 self._dead(dead_letters, message.error, message.data, source, line)
                 continue

@@ -261,7 +261,8 @@ def _message(tree: Tree, accounts: AccountMapping) -> tuple[_Message, list[Node]
     if len(txs) > MAX_TRANSACTIONS:
         raise MessageError(f"too many transactions: {len(txs)}, limit {MAX_TRANSACTIONS}")
     declared = text(child(grp, "NbOfTxs"))
-    if declared and (not declared.isdigit() or int(declared) != len(txs)):
+    # ASCII digits only: str.isdigit() also takes superscripts ("²"), which int() refuses.
+    if declared and (not (declared.isascii() and declared.isdigit()) or int(declared) != len(txs)):
         raise MessageError(f"GrpHdr/NbOfTxs is {declared[:20]!r} but the message holds {len(txs)} CdtTrfTxInf")
     paths = Paths(tree)
     for el, label in ((header, "AppHdr"), (grp, "GrpHdr"), (body, _BODY[kind])):
@@ -525,6 +526,7 @@ _CONSTRUCTS = (
     (b"]]>", rb"<!\[CDATA\[.*?\]\]>"),
     (b"?>", rb"<\?.*?\?>"),
 )
+_CLOSINGS = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>"))
 _MARKUP = rb"""<!DOCTYPE[^\[>]*(?:\[[^\]]*\][^\[>]*)*>|<![^>]*>|</[^>]*>|<(?:[^>"']|"[^"]*"|'[^']*')*>"""
 
 
@@ -547,9 +549,35 @@ def _tokens(data: bytes) -> Iterator[tuple[int, int, bytes, bool]]:
         token = pattern.match(data, lt)
         if token is None:
             raise MessageError(f"malformed XML: unterminated markup at byte {lt}")
-        yield lt, token.end(), token.group(), bool(data[pos:lt].replace(BOM, b"").strip())
+        markup = token.group()
+        for opening, closing in _CLOSINGS:
+            # A "<?" with no "?>" anywhere after it is read by the general markup alternative;
+            # as a token it would swallow the start tag after it, and a message would be lost.
+            if markup.startswith(opening) and not markup.endswith(closing):
+                closed_by = closing.decode()
+                raise MessageError(f"malformed XML: {opening.decode()} at byte {lt} is never closed by {closed_by}")
+        yield lt, token.end(), markup, bool(data[pos:lt].replace(BOM, b"").strip())
         pos = token.end()
     yield len(data), len(data), b"", bool(data[pos:].replace(BOM, b"").strip())
+
+
+# Nesting the splitter follows: a message's own limit (MAX_DEPTH, checked when it is parsed) plus
+# any wrappers around it, with room to spare; deeper, the file is refused whole.
+SPLIT_MAX_DEPTH = 1000
+
+
+def _close(open_names: list[bytes], open_count: dict[bytes, int], name: bytes) -> None:
+    """Close the innermost open element of that name and any left open inside it; an end tag
+    matching none is skipped. The match is usually the last element, so the scan from the end
+    stops at once."""
+    if not open_count.get(name):
+        return
+    index = len(open_names) - 1
+    while open_names[index] != name:
+        index -= 1
+    for closed in open_names[index:]:
+        open_count[closed] -= 1
+    del open_names[index:]
 
 
 def _top_level(data: bytes) -> list[tuple[int, int]]:
@@ -560,6 +588,8 @@ def _top_level(data: bytes) -> list[tuple[int, int]]:
     whole, for parse_iso20022 to refuse it alone. A last element never closed runs to the end."""
     spans: list[tuple[int, int]] = []
     open_names: list[bytes] = []
+    # How many of each name are open: an end tag matching none is skipped without a scan.
+    open_count: dict[bytes, int] = {}
     start, declared = 0, None
     for lt, end, tag, loose_text in _tokens(data):
         if not open_names and (loose_text or tag.startswith(b"<![CDATA[")):
@@ -575,13 +605,15 @@ def _top_level(data: bytes) -> list[tuple[int, int]]:
         if tag.startswith(b"</"):
             if not open_names:
                 raise MessageError(f"malformed XML: end tag without a start tag at byte {lt}")
-            if name in open_names:
-                del open_names[len(open_names) - 1 - open_names[::-1].index(name) :]
+            _close(open_names, open_count, name)
         else:
             if not open_names:
                 start = lt if declared is None else declared
             if not tag.endswith(b"/>"):
+                if len(open_names) >= SPLIT_MAX_DEPTH:
+                    raise MessageError(f"malformed XML: elements nested over {SPLIT_MAX_DEPTH} deep (byte {lt})")
                 open_names.append(name)
+                open_count[name] = open_count.get(name, 0) + 1
         if not open_names:
             spans.append((start, end))
             declared = None

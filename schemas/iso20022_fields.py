@@ -42,7 +42,11 @@ MAX_ELEMENTS = 50_000
 BOM = b"\xef\xbb\xbf"
 _DOCTYPE = "DOCTYPE refused: an ISO 20022 message has no DTD, and entities could expand or read files"
 _LINE_NOTE = re.compile(r",? line (\d+), column (\d+)$")
-_PROLOG_DOCTYPE = re.compile(rb"(?:\s|\xef\xbb\xbf|<\?.*?\?>|<!--.*?-->)*<!DOCTYPE", re.DOTALL)
+# Each alternative matches in one way only (a declaration or comment cannot be read as two), so
+# a prolog of many of them is matched in linear time.
+_PROLOG_DOCTYPE = re.compile(
+    rb"(?:\s|\xef\xbb\xbf|<\?(?:[^?]|\?(?!>))*\?>|<!--(?:[^-]|-(?!->))*-->)*<!DOCTYPE", re.DOTALL
+)
 # The elements pacs.008/pacs.009 .001.08 to .12 allow more than once (maxOccurs > 1).
 REPEATABLE = frozenset(
     {

@@ -98,9 +98,6 @@ from schemas.swift_mt_fields import (
 
 _BOM = b"\xef\xbb\xbf"
 _AROUND = b" \t\r\n$"
-# Separators around a message: blanks, "$", and byte-order marks (files joined by tools that each
-# wrote one keep it at the head of every message).
-_SEPARATORS = re.compile(rb"\A(?:[ \t\r\n$]|\xef\xbb\xbf)+|(?:[ \t\r\n$]|\xef\xbb\xbf)+\Z")
 _MESSAGE_START = re.compile(rb"\{1:")
 _HEADER_BLOCK = re.compile(r"\{([12]):([^{}]*)\}")
 _TAGGED_BLOCK = re.compile(r"\{([35S]):((?:\{[^{}]*\})*)\}")
@@ -164,7 +161,18 @@ def split_mt(data: bytes) -> list[bytes]:
     starts = [m.start() for m in _MESSAGE_START.finditer(data)]
     bounds = [0, *starts, len(data)] if starts[:1] != [0] else [*starts, len(data)]
     chunks = [data[start:end] for start, end in pairwise(bounds)]
-    return [stripped for chunk in chunks if (stripped := _SEPARATORS.sub(b"", chunk))]
+    return [stripped for chunk in chunks if (stripped := _strip_separators(chunk))]
+
+
+def _strip_separators(chunk: bytes) -> bytes:
+    """A chunk without the separators around it: blanks, "$", and byte-order marks (files joined
+    by tools that each wrote one keep it at the head of every message). Linear, unlike a pattern
+    anchored at the end, which retries at every blank of a long run inside the message."""
+    while True:
+        stripped = chunk.strip(_AROUND).removeprefix(_BOM).removesuffix(_BOM)
+        if stripped == chunk:
+            return chunk
+        chunk = stripped
 
 
 def parse_mt(data: bytes, accounts: AccountMapping = NO_MAPPING) -> Adapted:
