@@ -580,7 +580,7 @@ def _close(open_names: list[bytes], open_count: dict[bytes, int], name: bytes) -
     del open_names[index:]
 
 
-def _top_level(data: bytes) -> list[tuple[int, int]]:
+def _top_level(data: bytes) -> list[tuple[int, int]]:  # noqa: PLR0912 - one state machine over the tokens
     """Byte spans of the top-level elements of data, each from the XML declaration before it.
 
     End tags are matched by name, closing any elements left open inside (and one matching no open
@@ -590,15 +590,19 @@ def _top_level(data: bytes) -> list[tuple[int, int]]:
     open_names: list[bytes] = []
     # How many of each name are open: an end tag matching none is skipped without a scan.
     open_count: dict[bytes, int] = {}
-    start, declared = 0, None
+    start, declared, stray = 0, None, False
     for lt, end, tag, loose_text in _tokens(data):
         if not open_names and (loose_text or tag.startswith(b"<![CDATA[")):
             raise MessageError(f"malformed XML: text outside any element before byte {lt}")
         if tag.startswith((b"<!", b"<?")) or not tag:
             # A message starts at its XML declaration, or at a DOCTYPE, which parse_xml then
             # refuses for that message alone.
-            if not open_names and declared is None and (_DECLARATION.match(tag) or tag.startswith(b"<!DOCTYPE")):
+            # So does any other processing instruction outside an element: what it holds (a
+            # message swallowed by a stray "<?" up to a later "?>") stays in a message, to be
+            # read or refused, never cut out of every message.
+            if not open_names and declared is None and tag.startswith((b"<!DOCTYPE", b"<?")):
                 declared = lt
+                stray = stray or not _DECLARATION.match(tag)
             continue
         named = _TAG_NAME.match(tag)
         name = named[1] if named else b""
@@ -616,9 +620,11 @@ def _top_level(data: bytes) -> list[tuple[int, int]]:
                 open_count[name] = open_count.get(name, 0) + 1
         if not open_names:
             spans.append((start, end))
-            declared = None
+            declared, stray = None, False
     if open_names:
         spans.append((start, len(data)))
+    elif declared is not None and stray:
+        spans.append((declared, len(data)))  # an instruction with no element after it: refused
     return spans
 
 
