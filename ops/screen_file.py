@@ -125,6 +125,8 @@ class _Prefixed(io.RawIOBase):
 
 # A file of ISO 20022 or MT messages is read whole before it is split into messages: bounded.
 MAX_MESSAGE_FILE_BYTES = 256 << 20
+# Dead-letters one message may give (one per bad transaction); beyond, one names them all.
+MAX_DEAD_LETTERS_PER_MESSAGE = 20
 
 
 def input_files(folder: Path) -> list[Path]:
@@ -245,17 +247,22 @@ class FileScreener:
             if message.error is not None:
                 self._dead(dead_letters, message.error, message.data, source, line)
                 continue
+            errors: list[str] = []
             for item in message.adapted:
-                error = item.error
-                if item.payment is not None:
-                    try:
-                        payment = parse_payment(item.payment)
-                    except PaymentError as exc:
-                        error = str(exc)
-                if error is not None:
-                    self._dead(dead_letters, f"{item.label}: {error}", message.data, source, line)
+                if item.payment is None:
+                    errors.append(item.error or f"{item.label}: cannot be read")  # the adapter names it
+                    continue
+                try:
+                    payment = parse_payment(item.payment)
+                except PaymentError as exc:
+                    errors.append(f"{item.label}: {exc}")
                     continue
                 self._decide(payment, message.data, source, line, out, dead_letters)
+            if len(errors) > MAX_DEAD_LETTERS_PER_MESSAGE:
+                # Each dead-letter carries the message's bytes: one names them all instead.
+                errors = [f"{len(errors)} transactions cannot be screened; the first: {'; '.join(errors[:5])}"]
+            for error in errors:
+                self._dead(dead_letters, error, message.data, source, line)
 
     def _run_lines(
         self,

@@ -262,7 +262,8 @@ def _message(tree: Tree, accounts: AccountMapping) -> tuple[_Message, list[Node]
         raise MessageError(f"too many transactions: {len(txs)}, limit {MAX_TRANSACTIONS}")
     declared = text(child(grp, "NbOfTxs"))
     # ASCII digits only: str.isdigit() also takes superscripts ("²"), which int() refuses.
-    if declared and (not (declared.isascii() and declared.isdigit()) or int(declared) != len(txs)):
+    # Compared as text: int() refuses over 4,300 digits, and no count needs them.
+    if declared and (not (declared.isascii() and declared.isdigit()) or (declared.lstrip("0") or "0") != str(len(txs))):
         raise MessageError(f"GrpHdr/NbOfTxs is {declared[:20]!r} but the message holds {len(txs)} CdtTrfTxInf")
     paths = Paths(tree)
     for el, label in ((header, "AppHdr"), (grp, "GrpHdr"), (body, _BODY[kind])):

@@ -107,6 +107,8 @@ class Processor:
 
 # Messages one record may hold (a producer sends one per record; a few joined are read too).
 MAX_MESSAGES_PER_RECORD = 100
+# Dead-letters one record may give; beyond, one names them all (see _process_messages).
+MAX_DEAD_LETTERS_PER_RECORD = 20
 
 
 class PaymentProcessor(Processor):
@@ -151,23 +153,30 @@ class PaymentProcessor(Processor):
             # file (`screener produce` sends one record per message).
             error = f"too many messages in one record: over {MAX_MESSAGES_PER_RECORD}; send one message per record"
             return [self._dead(src, error, versions)]
+        errors: list[str] = []
         for number, message in enumerate(messages, 1):
             where = f"message {number} of {len(messages)}: " if len(messages) > 1 else ""
             if message.error is not None:
-                outcomes.append(self._dead(src, where + message.error, versions))
+                errors.append(where + message.error)
                 continue
             for item in message.adapted:
                 if item.payment is None:
-                    outcomes.append(self._dead(src, f"{where}{item.label}: {item.error}", versions))
+                    errors.append(f"{where}{item.error}")
                     continue
                 try:
                     payment = parse_payment(item.payment)
                 except PaymentError as exc:
-                    outcomes.append(self._dead(src, f"{where}{item.label}: {exc}", versions))
+                    errors.append(f"{where}{item.label}: {exc}")
                     continue
                 # The idempotency digest is the adapted payment's, not the record's: one
                 # transaction of a message is the same payment whatever else the message holds.
                 outcomes.append(self._screen(src, payment, digest(canonical(item.payment).encode()), versions))
+        if len(errors) > MAX_DEAD_LETTERS_PER_RECORD:
+            # Each dead-letter carries the record's bytes: a record of a thousand unreadable
+            # transactions gives one, naming how many and the first of them, not a thousand.
+            shown = "; ".join(errors[:5])
+            errors = [f"{len(errors)} transactions or messages of this record cannot be screened; the first: {shown}"]
+        outcomes.extend(self._dead(src, error, versions) for error in errors)
         return outcomes
 
     def _dead(self, src: Source, error: str, versions: tuple[str, str]) -> Outcome:
