@@ -78,7 +78,7 @@ def _message_ids(folder: Path | None) -> list[str]:
     from schemas.inbound import MESSAGE_FORMATS, input_format, read_messages
 
     ids: list[str] = []
-    for path in input_files(folder) if folder is not None and folder.is_dir() else []:
+    for path in [f for f in input_files(folder) if f.is_file()] if folder is not None and folder.is_dir() else []:
         data = path.read_bytes()
         fmt = input_format(data)
         if fmt in MESSAGE_FORMATS:
@@ -119,7 +119,7 @@ def run_demo(payments: Path, registry_file: Path, timeout: float, messages: Path
                 from ops.screen_file import input_files
 
                 with contextlib.ExitStack() as stack:
-                    files = [(str(f), stack.enter_context(f.open("rb"))) for f in input_files(messages)]
+                    files = [(str(f), stack.enter_context(f.open("rb"))) for f in input_files(messages) if f.is_file()]
                     count, _, errors = produce_payments(settings, files, None, raw=False)
                 if errors:
                     raise RuntimeError(errors[0])

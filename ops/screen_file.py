@@ -135,7 +135,7 @@ def input_files(folder: Path) -> list[Path]:
     return sorted(
         f
         for f in folder.rglob("*")
-        if f.is_file()
+        if not f.is_dir()
         and not any(part.startswith(".") for part in f.relative_to(folder).parts)
         and not f.name.endswith(".dead-letter.jsonl")
     )
@@ -194,6 +194,11 @@ class FileScreener:
     def run_folder(self, folder: Path, out: IO[str], dead_letters: Callable[[dict[str, Any]], None]) -> Summary:
         """Screen every file of a folder, in name order, each in its own format."""
         for path in input_files(folder):
+            if not path.is_file():
+                # A dangling link, a pipe or a device: opening a pipe would wait for a writer.
+                error = f"cannot read {path.name}: not a regular file (a dangling link, a pipe or a device)"
+                self._dead(dead_letters, error, b"", str(path), None)
+                continue
             try:
                 with path.open("rb") as stream:
                     self.run(str(path), stream, out, dead_letters)

@@ -134,7 +134,13 @@ def produce(
     stdin = str(input_file) == "-"
     if not stdin and not (input_file.is_file() or input_file.is_dir()):
         raise UsageError(f"cannot read input {input_file}: no such file or folder")
-    paths = input_files(input_file) if input_file.is_dir() else [input_file]
+    paths = input_files(input_file) if input_file.is_dir() else [] if stdin else [input_file]
+    for skipped in [p for p in paths if not p.is_file()]:
+        print(
+            f"screener: not sent: {skipped} is not a regular file (a dangling link, a pipe or a device)",
+            file=sys.stderr,
+        )
+    paths = [p for p in paths if p.is_file()]
     try:
         with contextlib.ExitStack() as stack:
             sources = (

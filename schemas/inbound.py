@@ -32,7 +32,7 @@ def input_format(data: bytes) -> Format:
     head = data[:64].lstrip(_LEADING)
     if head.startswith(b"<"):
         return "iso20022"
-    if head.startswith(b"{1:"):
+    if head.lstrip(b"$" + _LEADING).startswith(b"{1:"):  # "$" separates MT messages, first one too
         return "mt"
     if head.startswith(b"{"):
         return "json"

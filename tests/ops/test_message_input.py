@@ -210,3 +210,19 @@ def test_hostile_markup_is_refused(hostile):
 
     [message] = list(read_messages(hostile, "iso20022"))
     assert message.error and "malformed XML" in message.error
+
+
+def test_a_leading_dollar_separator_still_reads_as_mt():
+    assert input_format(b"$\r\n{1:F01HNSEDEFFAXXX0417002211}") == "mt"
+
+
+def test_a_folder_entry_that_is_no_regular_file_is_dead_lettered(tmp_path):
+    import os
+
+    (tmp_path / "a.fin").write_bytes((MESSAGES / "mt202_clean.fin").read_bytes())
+    (tmp_path / "b.fin").symlink_to(tmp_path / "missing.fin")
+    os.mkfifo(tmp_path / "c.fin")
+    summary, decisions, dead = _screen_folder(tmp_path)
+    assert summary.screened == len(decisions) == 1
+    assert sorted(Path(d["source_file"]).name for d in dead) == ["b.fin", "c.fin"]
+    assert all("not a regular file" in d["error"] for d in dead)
