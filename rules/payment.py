@@ -57,6 +57,8 @@ Name = Annotated[StrictStr, Field(min_length=1, max_length=MAX_NAME)]
 Line = Annotated[StrictStr, Field(max_length=MAX_LINE)]
 Country = Annotated[StrictStr, Field(pattern=r"^[A-Z]{2}$")]
 Lines = Annotated[list[Line], BeforeValidator(_none_as_empty), Field(max_length=MAX_LINES)]
+Amount = Annotated[StrictStr, Field(pattern=r"^-?\d{1,18}(\.\d{1,8})?$")]
+Currency = Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
 
 
 class _Record(BaseModel):
@@ -143,8 +145,8 @@ class Underlying(_Record):
     previous_instructing_agents: Agents = []
     remittance_information: Lines = []
     instructions: Lines = []
-    amount: Annotated[StrictStr, Field(pattern=r"^-?\d{1,18}(\.\d{1,8})?$")] | None = None
-    currency: Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    amount: Amount | None = None
+    currency: Currency | None = None
 
 
 class Payment(_Record):
@@ -154,8 +156,8 @@ class Payment(_Record):
     message_type: MessageType
     created_at: AwareDatetime
     direction: Literal["inbound", "outbound"] | None = None
-    amount: Annotated[StrictStr, Field(pattern=r"^-?\d{1,18}(\.\d{1,8})?$")] | None = None
-    currency: Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    amount: Amount | None = None
+    currency: Currency | None = None
     correspondent_account_id: Annotated[StrictStr, Field(max_length=MAX_ID)] | None = None
     purpose: Annotated[StrictStr, Field(max_length=MAX_ID)] | None = None
     debtor: Party | None = None
@@ -199,17 +201,10 @@ class Payment(_Record):
         return value
 
     def institutions(self) -> list[tuple[str, Institution]]:
-        """Every institution field with its path, in a fixed order."""
-        out: list[tuple[str, Institution]] = []
-        for field in ("debtor_agent", "creditor_agent", "instructing_agent", "instructed_agent"):
-            inst = getattr(self, field)
-            if inst is not None:
-                out.append((field, inst))
-        for field in ("intermediary_agents", "previous_instructing_agents"):
-            for i, inst in enumerate(getattr(self, field)):
-                out.append((f"{field}[{i}]", inst))
+        """Every institution field with its path, in a fixed order (the underlying transfer's last)."""
+        out = _institutions(self, "", ("debtor_agent", "creditor_agent", "instructing_agent", "instructed_agent"))
         if self.underlying is not None:
-            out.extend(_underlying_institutions(self.underlying))
+            out.extend(_institutions(self.underlying, "underlying.", ("debtor_agent", "creditor_agent")))
         return out
 
     def free_text(self) -> list[tuple[str, list[str]]]:
@@ -239,15 +234,15 @@ def _parties(record: Payment | Underlying, prefix: str) -> list[tuple[str, Party
     return out
 
 
-def _underlying_institutions(under: Underlying) -> list[tuple[str, Institution]]:
+def _institutions(record: Payment | Underlying, prefix: str, singles: tuple[str, ...]) -> list[tuple[str, Institution]]:
     out: list[tuple[str, Institution]] = []
-    for field in ("debtor_agent", "creditor_agent"):
-        inst = getattr(under, field)
+    for field in singles:
+        inst = getattr(record, field)
         if inst is not None:
-            out.append((f"underlying.{field}", inst))
+            out.append((prefix + field, inst))
     for field in ("intermediary_agents", "previous_instructing_agents"):
-        for i, inst in enumerate(getattr(under, field)):
-            out.append((f"underlying.{field}[{i}]", inst))
+        for i, inst in enumerate(getattr(record, field)):
+            out.append((f"{prefix}{field}[{i}]", inst))
     return out
 
 
