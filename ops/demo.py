@@ -87,6 +87,10 @@ def _message_ids(folder: Path | None) -> list[str]:
     return ids
 
 
+def say(text: str) -> None:
+    print(f"==> {text}", file=sys.stderr, flush=True)
+
+
 def run_demo(payments: Path, registry_file: Path, timeout: float, messages: Path | None = None) -> int:
     from ops.kafka_commands import decoded_records, load_registry, produce_payments
     from ops.show_decisions import main as show
@@ -97,7 +101,6 @@ def run_demo(payments: Path, registry_file: Path, timeout: float, messages: Path
         tempfile.TemporaryDirectory(prefix="screener-demo-") as tmp,
         EmbeddedBroker(log_path=Path(tmp) / "broker.log") as broker,
     ):
-        say = lambda text: print(f"==> {text}", file=sys.stderr, flush=True)  # noqa: E731
         say(f"embedded broker on {broker.bootstrap}")
         ensure_local_audit_key()
         settings = Settings(bootstrap_servers=broker.bootstrap)

@@ -1,11 +1,11 @@
 """What the Kafka operator commands do: publish payments and registry files, decode topics, verify
-the audit trail. The CLI (ops/stream_cli.py) parses arguments and calls these."""
+the audit trail. The CLI (ops/cli/stream.py) parses arguments and calls these."""
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -24,7 +24,7 @@ from streams.topics import ensure_topics
 def record_name_for(settings: Settings, topic: str) -> RecordName | None:
     """Which record a topic holds (None for the internal notice requests, which hold notices)."""
     t = settings.topics
-    return {
+    names: dict[str, RecordName] = {
         t.payments: "Payment",
         t.decisions: "Decision",
         t.blocks: "Decision",
@@ -35,11 +35,12 @@ def record_name_for(settings: Settings, topic: str) -> RecordName | None:
         t.dead_letter: "DeadLetter",
         t.registry_accounts: "Account",
         t.registry_institutions: "RegistryInstitution",
-    }.get(topic)
+    }
+    return names.get(topic)
 
 
 def produce_payments(
-    settings: Settings, sources: IO[bytes] | list[tuple[str, IO[bytes]]], topic: str | None, raw: bool
+    settings: Settings, sources: IO[bytes] | Sequence[tuple[str, IO[bytes]]], topic: str | None, raw: bool
 ) -> tuple[int, int, list[str]]:
     """Publish payments from JSON Lines, ISO 20022 or MT input (format told from the content).
 
@@ -52,7 +53,7 @@ def produce_payments(
     target = topic or settings.topics.payments
     sender = Sender(settings)
     as_is = 0
-    for name, source in sources if isinstance(sources, list) else [("", sources)]:
+    for name, source in sources if isinstance(sources, Sequence) else [("", sources)]:
         head = source.read(64)
         fmt = input_format(head)
         if fmt in MESSAGE_FORMATS:

@@ -149,8 +149,9 @@ def _legal_form(rng: random.Random, name: str) -> str | None:
     for short, long in LEGAL_FORM_SPELLINGS:
         for have, other in ((short, long), (long, short)):
             pattern = re.compile(rf"(^|[\s,]){re.escape(have)}($|[\s,])")
-            if pattern.search(upper):
-                return pattern.sub(lambda m, o=other: f"{m.group(1)}{o}{m.group(2)}", upper, count=1)
+            found = pattern.search(upper)
+            if found:  # the first occurrence, its separators kept
+                return f"{upper[: found.start()]}{found.group(1)}{other}{found.group(2)}{upper[found.end() :]}"
     if rng.random() < 0.5:
         return None
     short, long = rng.choice(LEGAL_FORM_SPELLINGS)

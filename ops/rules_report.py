@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from rules.catalog import RuleSet
+from rules.catalog import AccountCheck, RuleSet
 
 
-def _actions(check: Any) -> str:
+def _actions(check: AccountCheck) -> str:
     if check.action:
         return str(check.action)
     extra = check.model_extra or {}

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import yaml
 
@@ -30,6 +30,9 @@ from rules.registry import Registry, RegistryError, registry_from_mapping
 from schemas.codec import dead_letter_json
 from schemas.inbound import MESSAGE_FORMATS, Format, Message, input_format, read_messages
 from schemas.messages import NO_MAPPING, AccountMapping
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer  # what io.RawIOBase.readinto is given (no run-time name)
 
 MAX_LINE_BYTES = 1 << 20
 
@@ -111,7 +114,7 @@ class _Prefixed(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: Any) -> int:
+    def readinto(self, buffer: WriteableBuffer) -> int:
         view = memoryview(buffer).cast("B")
         if self._head:
             n = min(len(view), len(self._head))

@@ -7,44 +7,29 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ops.cli import AccountMappingOpt, UsageError, _load_rules, app
+from ops.cli.common import (
+    SAMPLES,
+    AccountMappingOpt,
+    Bootstrap,
+    UsageError,
+    app,
+    kafka_errors,
+    load_ruleset,
+    settings_for,
+)
 
-Bootstrap = Annotated[
-    str | None,
-    typer.Option("--bootstrap-servers", "-b", help="Kafka bootstrap servers (default: SCREENER_BOOTSTRAP_SERVERS)."),
-]
+if TYPE_CHECKING:
+    from streams.audit import VerifyReport
+    from streams.settings import Settings
+
 registry_app = typer.Typer(help="The correspondent-account registry on Kafka.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(registry_app, name="registry")
 app.add_typer(audit_app, name="audit")
-
-
-def settings_for(bootstrap: str | None = None, **overrides: Any) -> Any:
-    """The effective settings: environment (SCREENER_*), then flags."""
-    from pydantic import ValidationError
-
-    from streams.settings import Settings
-
-    values = {k: v for k, v in overrides.items() if v is not None}
-    if bootstrap:
-        values["bootstrap_servers"] = bootstrap
-    try:
-        return Settings(**values)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise UsageError(f"configuration: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
-
-
-def _kafka_errors() -> tuple[type[BaseException], ...]:
-    from confluent_kafka import KafkaException
-
-    from streams.topics import TopicError
-
-    return (KafkaException, TopicError, RuntimeError)
 
 
 @app.command()
@@ -98,13 +83,13 @@ def run(
         load_account_mapping(settings.account_mapping)
     except (AuditKeyError, AccountMappingError) as exc:
         raise UsageError(str(exc)) from None
-    rules = _load_rules(settings.rules_dir, settings.sanctions, settings.ownership)
+    rules = load_ruleset(settings.rules_dir, settings.sanctions, settings.ownership)
     try:
         run_worker(settings, rules)
     except BrokerDataLostError:
         # Already logged (one JSON line); its own exit code, the same at every restart.
         raise typer.Exit(BROKER_DATA_LOST_EXIT) from None
-    except _kafka_errors() as exc:
+    except kafka_errors() as exc:
         raise UsageError(f"cannot start the worker: {exc}") from None
 
 
@@ -147,7 +132,7 @@ def produce(
                 [("stdin", sys.stdin.buffer)] if stdin else [(str(p), stack.enter_context(p.open("rb"))) for p in paths]
             )
             sent, raw_count, errors = produce_payments(settings, sources, topic, raw)
-    except _kafka_errors() as exc:
+    except kafka_errors() as exc:
         raise UsageError(f"cannot produce: {exc}") from None
     except OSError as exc:
         raise UsageError(f"cannot read input: {exc.strerror}") from None
@@ -184,7 +169,7 @@ def tail_topic(
             print(json.dumps(record, ensure_ascii=False), flush=True)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    except _kafka_errors() as exc:
+    except kafka_errors() as exc:
         raise UsageError(f"cannot read {topic}: {exc}") from None
 
 
@@ -205,7 +190,7 @@ def registry_load(
         counts = load_registry(settings, registry_file, delete_missing=not keep_missing)
     except InputError as exc:
         raise UsageError(str(exc)) from None
-    except _kafka_errors() as exc:
+    except kafka_errors() as exc:
         raise UsageError(f"cannot publish the registry: {exc}") from None
     print(
         f"registry published: {counts['accounts']} accounts, {counts['institutions']} institutions, "
@@ -224,7 +209,7 @@ CheckpointsOpt = Annotated[
 ]
 
 
-def _verified(settings: Any, checkpoints: Path | None) -> Any:
+def _verified(settings: Settings, checkpoints: Path | None) -> VerifyReport:
     """The verification report, turning key, checkpoint and broker problems into one line."""
     from streams.audit import verify
     from streams.checkpoints import CheckpointError, load
@@ -236,11 +221,11 @@ def _verified(settings: Any, checkpoints: Path | None) -> Any:
         return verify(settings, Serde(settings), anchors)
     except (AuditKeyError, CheckpointError) as exc:
         raise UsageError(f"cannot verify the audit trail: {exc}") from None
-    except _kafka_errors() as exc:
+    except kafka_errors() as exc:
         raise UsageError(f"cannot read the audit topic: {exc}") from None
 
 
-def _report_or_exit(settings: Any, report: Any) -> None:
+def _report_or_exit(settings: Settings, report: VerifyReport) -> None:
     chains = ", ".join(f"{settings.topics.audit}/{p}: {n}" for p, n in sorted(report.chains.items()))
     if report.first_break is not None:
         b = report.first_break
@@ -285,12 +270,12 @@ def audit_checkpoint(
 
 @app.command()
 def demo(
-    payments: Annotated[Path, typer.Option("--payments")] = Path(__file__).parent / "samples" / "payments.jsonl",
-    registry_file: Annotated[Path, typer.Option("--registry")] = Path(__file__).parent / "samples" / "registry.yaml",
+    payments: Annotated[Path, typer.Option("--payments")] = SAMPLES / "payments.jsonl",
+    registry_file: Annotated[Path, typer.Option("--registry")] = SAMPLES / "registry.yaml",
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for all decisions.")] = 120.0,
     messages: Annotated[
         Path | None, typer.Option("--messages", help="Folder of ISO 20022 and MT messages to send as they are.")
-    ] = Path(__file__).parent / "samples" / "messages",
+    ] = SAMPLES / "messages",
 ) -> None:
     """Embedded broker + worker: load the sample registry, produce the sample payments and messages,
     show the decisions."""
@@ -299,51 +284,3 @@ def demo(
     code = run_demo(payments, registry_file, timeout, messages)
     if code:
         raise typer.Exit(code)
-
-
-@app.command()
-def bench(
-    quick: Annotated[bool, typer.Option("--quick", help="Smaller runs: under two minutes.")] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic list, registry and payments.")] = 20261122,
-    workdir: Annotated[
-        Path | None, typer.Option("--workdir", help="Keep logs and generated files here (default: a temp dir).")
-    ] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=8, help="Worker processes for the service.")] = 1,
-    partitions: Annotated[
-        int, typer.Option("--partitions", min=1, max=64, help="Partitions of the payments and output topics.")
-    ] = 4,
-    listed: Annotated[
-        Path | None,
-        typer.Option(
-            "--list",
-            help="Only the engine, on this list (OFAC folder or YAML) against the packaged list in the same run.",
-        ),
-    ] = None,
-    formats: Annotated[
-        bool, typer.Option("--formats", help="Only the parse cost per message of each input format, beside JSON.")
-    ] = False,
-) -> None:
-    """Benchmark the engine, two baselines and the service on the embedded broker; print a table and a JSON line."""
-    from ops.bench.run import print_summary
-    from ops.bench.run import run as run_bench
-
-    if formats:
-        from ops.bench.parse_bench import run as run_parse_bench
-
-        print(json.dumps(run_parse_bench(quick), indent=2))
-        return
-    if listed is not None:
-        from ops.bench.list_bench import run as run_list_bench
-        from rules.sanctions import SanctionsError
-
-        try:
-            print(json.dumps(run_list_bench(listed, seed, quick), indent=2))
-        except SanctionsError as exc:
-            raise UsageError(str(exc)) from None
-        return
-
-    try:
-        result = run_bench(quick, seed, workdir, workers=workers, partitions=partitions)
-    except _kafka_errors() as exc:
-        raise UsageError(f"benchmark failed: {exc}") from None
-    print_summary(result)

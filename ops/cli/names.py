@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ops.cli import DEFAULT_CORPUS, RulesOpt, SanctionsOpt, UsageError, _load_rules, app
+from ops.cli.common import DEFAULT_CORPUS, RulesOpt, SanctionsOpt, UsageError, app, load_ruleset
 
 
 @app.command("match-eval")
@@ -43,7 +43,7 @@ def match_eval(
         pairs = read_pairs(corpus.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot use corpus {corpus}: {exc}") from None
-    result = evaluate(_load_rules(rules_dir, sanctions, None), pairs)
+    result = evaluate(load_ruleset(rules_dir, sanctions, None), pairs)
     print(
         f"pairs {result.total}: should-match {result.true_pos + result.false_neg}, "
         f"must-not-match {result.false_pos + result.true_neg}"
@@ -62,7 +62,7 @@ def _generated_eval(
 ) -> None:
     from ops.match_eval import evaluate
 
-    rules = _load_rules(rules_dir, listed, None)
+    rules = load_ruleset(rules_dir, listed, None)
     started = time.perf_counter()
     try:
         report = evaluate(rules, seed=seed, sample=sample, clean=clean).as_dict(worst)
@@ -115,7 +115,7 @@ def explain_match(
     from rules.names import name_form
     from rules.similarity import POSSIBLE_MATCH
 
-    rules = _load_rules(rules_dir, sanctions, None)
+    rules = load_ruleset(rules_dir, sanctions, None)
     form = name_form(name)
     print(f"{name!r} -> words {list(form.tokens)} (weights {list(form.weights)})")
     hits = rules.sanctions.index.scan(name, POSSIBLE_MATCH - 20)[:limit]

@@ -1,70 +1,19 @@
-"""The `screener` command line.
-
-Errors the operator can fix (a missing file, a bad argument, an invalid rules or registry file)
-end the run with exit code 2 and one line on stderr, never a traceback.
-"""
+"""The offline commands of the `screener` CLI: `screen` (payments from a file or folder) and `rules`."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Annotated, Any
 
 import typer
 
+from ops.cli.common import AccountMappingOpt, OwnershipOpt, RulesOpt, SanctionsOpt, UsageError, app, load_ruleset
 from ops.screen_file import FileScreener, InputError, load_registry_file
-
-app = typer.Typer(
-    name="screener",
-    help="Payment screener: Section 311 special measures, correspondent-account rules, blocked persons.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
-SAMPLES = Path(__file__).parent / "samples"
-DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "tests" / "golden" / "name_pairs.csv"
-
-RulesOpt = Annotated[
-    Path | None, typer.Option("--rules", help="Folder of measure files (default: packaged rules/measures).")
-]
-SanctionsOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--sanctions",
-        help="Blocked-persons list: OFAC sdn.csv (with alt.csv, add.csv beside it), its folder, or a YAML list.",
-    ),
-]
-OwnershipOpt = Annotated[
-    Path | None,
-    typer.Option("--ownership", help="Ownership CSV (owner,owned,percent[,owned_country]) for the 50 percent rule."),
-]
-
-AccountMappingOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--account-mapping",
-        help="YAML: how messages name our correspondent accounts (accounts: and bics: maps to account ids).",
-    ),
-]
-
-
-class UsageError(Exception):
-    """Raised for exit code 2 with a one-line message."""
-
-
-def _load_rules(rules_dir: Path | None, sanctions: Path | None, ownership: Path | None) -> Any:
-    from rules.catalog import RulesError, load_rules
-    from rules.sanctions import SanctionsError
-
-    try:
-        return load_rules(rules_dir, sanctions, ownership)
-    except (RulesError, SanctionsError) as exc:
-        raise UsageError(str(exc)) from None
 
 
 @app.command()
@@ -114,7 +63,7 @@ def screen(
         accounts = load_account_mapping(account_mapping)
     except AccountMappingError as exc:
         raise UsageError(str(exc)) from None
-    ruleset = _load_rules(rules_dir, sanctions, ownership)
+    ruleset = load_ruleset(rules_dir, sanctions, ownership)
     try:
         reg = load_registry_file(registry)
     except InputError as exc:
@@ -147,8 +96,9 @@ def screen(
 
 
 @contextlib.contextmanager
-def _progress(input_file: Path) -> Any:
-    """A progress bar on stderr when it is a terminal and the input's size is known."""
+def _progress(input_file: Path) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr when it is a terminal and the input's size is known: yields the
+    callback that moves it to the bytes read so far, or None."""
     if not sys.stderr.isatty() or str(input_file) == "-":
         yield None
         return
@@ -164,7 +114,11 @@ def _progress(input_file: Path) -> Any:
         transient=True,
     ) as bar:
         task = bar.add_task("screen", total=total)
-        yield lambda done: bar.update(task, completed=done)
+
+        def advance(done: int) -> None:
+            bar.update(task, completed=done)
+
+        yield advance
 
 
 @app.command("rules")
@@ -177,42 +131,9 @@ def show_rules(
     """List what is loaded: each measure, its effective date, the checks it drives, and the rules_version."""
     from ops.rules_report import rules_report, rules_table
 
-    ruleset = _load_rules(rules_dir, sanctions, ownership)
+    ruleset = load_ruleset(rules_dir, sanctions, ownership)
     report = rules_report(ruleset)
     if as_json:
         print(json.dumps(report, indent=2))
     else:
         print(rules_table(report))
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turning usage problems into one line and exit code 2."""
-    _register_extra_commands()
-    try:
-        # Outside standalone mode Click returns a command's typer.Exit code instead of raising it.
-        code = app(args=argv, standalone_mode=False)
-        if isinstance(code, int) and code:
-            sys.exit(code)
-    except UsageError as exc:
-        print(f"screener: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except typer.Abort:
-        print("screener: aborted", file=sys.stderr)
-        sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.TyperException as exc:
-        # Typer's usage errors (missing option, bad value) carry exit code 2.
-        if type(exc).__name__ == "NoArgsIsHelpError":
-            sys.exit(0)
-        print(f"screener: error: {exc.format_message()}", file=sys.stderr)
-        sys.exit(exc.exit_code)
-    except BrokenPipeError:
-        sys.exit(0)
-
-
-def _register_extra_commands() -> None:
-    """The streaming and name-matching commands live in their own modules; importing them
-    registers them."""
-    import ops.name_cli
-    import ops.stream_cli  # noqa: F401
