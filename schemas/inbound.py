@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from rules.payment import Payment, PaymentError, parse_payment
 from schemas.iso20022 import parse_iso20022, split_iso20022
 from schemas.messages import NO_MAPPING, AccountMapping, Adapted, MessageError
 from schemas.swift_mt import parse_mt, split_mt
@@ -90,3 +91,32 @@ def read_messages(data: bytes, fmt: Format, accounts: AccountMapping = NO_MAPPIN
             yield Message(offset, part, error=str(exc))
         except Exception as exc:  # an adapter's defect on one message must not stop the run (SPEC 2.6)
             yield Message(offset, part, error=str(MessageError(f"message cannot be read: {type(exc).__name__}: {exc}")))
+
+
+def message_payments(message: Message, where: str = "") -> tuple[list[tuple[Payment, dict[str, Any]]], list[str]]:
+    """The transactions of one message as validated payments (each with its adapted JSON form,
+    the input of its idempotency digest), and why each of the others cannot be screened, every
+    error led by `where` (which message of a record). The one walk both the file screener and the
+    worker take, so a message reads the same offline and on the topic."""
+    if message.error is not None:
+        return [], [where + message.error]
+    payments: list[tuple[Payment, dict[str, Any]]] = []
+    errors: list[str] = []
+    for item in message.adapted:
+        if item.payment is None:
+            errors.append(where + (item.error or f"{item.label}: cannot be read"))  # the adapter names it
+            continue
+        try:
+            payments.append((parse_payment(item.payment), item.payment))
+        except PaymentError as exc:
+            errors.append(f"{where}{item.label}: {exc}")
+    return payments, errors
+
+
+def bounded_errors(errors: list[str], limit: int, what: str) -> list[str]:
+    """The errors as they are, or, past `limit`, one naming how many and the first five: each
+    dead-letter carries the input's bytes, so a message of a thousand unreadable transactions
+    gives one dead-letter, not a thousand copies."""
+    if len(errors) <= limit:
+        return errors
+    return [f"{len(errors)} {what} cannot be screened; the first: {'; '.join(errors[:5])}"]

@@ -24,6 +24,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 
 from schemas.codec import CodecError
 from streams.checkpoints import Checkpoint
+from streams.decision_record import canonical_json
 from streams.serde import Serde
 from streams.settings import Settings
 
@@ -39,8 +40,11 @@ def canonical(value: Any) -> str:
 
 
 def record_hash(record: dict[str, Any], key: bytes) -> str:
-    """HMAC-SHA256 under key over every field but `hash`, in canonical JSON."""
-    body = canonical({k: v for k, v in record.items() if k != "hash"}).encode()
+    """HMAC-SHA256 under key over every field but `hash`, in canonical JSON.
+
+    The record's fields are strings and integers, whose canonical_json text is canonical()'s, byte
+    for byte (tests/streams/test_audit_canonical.py): records written before verify as before."""
+    body = canonical_json({k: v for k, v in record.items() if k != "hash"}).encode()
     return hmac.new(key, body, hashlib.sha256).hexdigest()
 
 

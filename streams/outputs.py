@@ -1,4 +1,4 @@
-"""The records derived from a decision (SPEC 1.3): block, alert, notice, dead-letter.
+"""The records derived from a decision (SPEC 1.3): alert and notice requests.
 
 These only reshape what the engine decided; ids are deterministic so that a record produced
 twice (at-least-once delivery) is the same record, and consumers can deduplicate on its id.
@@ -6,29 +6,31 @@ twice (at-least-once delivery) is the same record, and consumers can deduplicate
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from streams.audit import canonical, digest
+from rules.decision import action_strength
+from streams.audit import digest
+from streams.decision_record import DecisionRecord, canonical_json
 
-_STRENGTH = {"block": 3, "review": 2, "info": 1}
 
-
-def alert_record(decision: dict[str, Any], severity_by_action: dict[str, str]) -> dict[str, Any] | None:
+def alert_record(record: DecisionRecord, severity_by_action: Mapping[str, str]) -> dict[str, Any] | None:
     """An alert for a decision with any review or info hit, or None."""
-    actions = [h["action"] for h in decision["hits"]]
+    actions = [h["action"] for h in record.hits]
     if not any(a in ("review", "info") for a in actions):
         return None
-    strongest = max(actions, key=lambda a: _STRENGTH[a])
+    strongest = max(actions, key=action_strength)
     return {
-        "alert_id": digest(f"{decision['payment_id']}|{canonical(decision['hits'])}".encode())[:32],
-        "payment_id": decision["payment_id"],
-        "decision": decision["decision"],
+        # The hits' canonical JSON: the same alert id for the same findings on the same payment.
+        "alert_id": digest(f"{record.payment_id}|{canonical_json(record.hits)}".encode())[:32],
+        "payment_id": record.payment_id,
+        "decision": record.verdict,
         "severity": severity_by_action.get(strongest, "medium"),
-        "hits": decision["hits"],
-        "citations": decision["citations"],
-        "rules_version": decision["rules_version"],
-        "registry_version": decision["registry_version"],
-        "screened_at": decision["screened_at"],
+        "hits": record.hits,
+        "citations": record.wire["citations"],
+        "rules_version": record.rules_version,
+        "registry_version": record.registry_version,
+        "screened_at": record.screened_at,
     }
 
 
@@ -37,7 +39,7 @@ def notice_id(account_id: str, section: str) -> str:
     return digest(f"{account_id}|{section}".encode())[:32]
 
 
-def notice_records(decision: dict[str, Any]) -> list[dict[str, Any]]:
+def notice_records(record: DecisionRecord) -> list[dict[str, Any]]:
     """The notices a decision makes due, as notice records."""
     return [
         {
@@ -46,9 +48,9 @@ def notice_records(decision: dict[str, Any]) -> list[dict[str, Any]]:
             "section": n["section"],
             "citation": n["citation"],
             "text": n["text"],
-            "payment_id": decision["payment_id"],
-            "issued_at": decision["screened_at"],
-            "rules_version": decision["rules_version"],
+            "payment_id": record.payment_id,
+            "issued_at": record.screened_at,
+            "rules_version": record.rules_version,
         }
-        for n in decision.get("notices", [])
+        for n in record.notices
     ]

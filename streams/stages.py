@@ -54,6 +54,7 @@ class StageCollector(Collector):
             seconds.add_metric([stage], value)
         yield seconds
         yield CounterMetricFamily(
-            "screener_stage_payments", "Payments (decisions and dead-letters) the stage times cover",
+            "screener_stage_payments",
+            "Payments (decisions and dead-letters) the stage times cover",
             value=self._stages.payments,
         )

@@ -22,7 +22,7 @@ SAMPLE_REGISTRY = Path(__file__).resolve().parent.parent / "samples" / "registry
 
 # (Latin form, form in the culture's own script or None): names from several cultures, shared by
 # the list and the traffic, so that clean payments carry names that resemble listed ones.
-_GIVEN = {
+_GIVEN: dict[str, list[Any]] = {
     "arabic": [
         "Mohammed",
         "Ahmed",
@@ -128,7 +128,9 @@ _GIVEN = {
         "Marc",
     ],
 }
-_FAMILY = {
+# A name of the pool: its Latin form, or (Latin form, form in the culture's own script).
+NamePool = dict[str, list[Any]]
+_FAMILY: NamePool = {
     "arabic": [
         "Al-Rashid",
         "Haddad",
@@ -534,10 +536,10 @@ def _person_parts(rng: random.Random, culture: str, common: float) -> list[tuple
         return [pair(rng.choice(_FAMILY[culture])), (f"{a[0]} {b[0]}", a[1] + b[1])]
     if culture == "chinese":
         chars = rng.sample(_CHINESE_CHARS, rng.choice((1, 2, 2)))
-        given = ("".join(c[0] for c in chars).capitalize(), "".join(c[1] for c in chars))
-        return [pair(rng.choice(_FAMILY[culture])), given]
+        han: tuple[str, str | None] = ("".join(c[0] for c in chars).capitalize(), "".join(c[1] for c in chars))
+        return [pair(rng.choice(_FAMILY[culture])), han]
     if culture == "russian":
-        generated = (_word(rng, 2) + rng.choice(("ov", "in", "enko")), None)
+        generated: tuple[str, str | None] = (_word(rng, 2) + rng.choice(("ov", "in", "enko")), None)
         family = pair(rng.choice(_FAMILY[culture])) if rng.random() < common else generated
         parts = [pair(rng.choice(_GIVEN[culture]))]
         if rng.random() < 0.6:
@@ -550,7 +552,7 @@ def _person_parts(rng: random.Random, culture: str, common: float) -> list[tuple
         family = pair(rng.choice(_FAMILY[culture]))
     else:
         stem = _word(rng, rng.randint(2, 3))
-        family = ((f"Al-{stem}" if culture == "arabic" and rng.random() < 0.4 else stem), None)
+        family = (f"Al-{stem}" if culture == "arabic" and rng.random() < 0.4 else stem, None)
     return [*given, family]
 
 

@@ -26,9 +26,12 @@ def main() -> None:
         web_bind="127.0.0.1",
         topic_disable_leader=True,
     )
-    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
-    source = app.topic(os.environ["BENCH_SOURCE"], **raw)
-    target = app.topic(os.environ["BENCH_TARGET"], **raw)
+    source = app.topic(
+        os.environ["BENCH_SOURCE"], key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+    )
+    target = app.topic(
+        os.environ["BENCH_TARGET"], key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+    )
 
     @app.agent(source)
     async def forward(stream: Any) -> None:

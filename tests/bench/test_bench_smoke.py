@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from tests.ops.test_match_eval import write_ofac
+
 pytestmark = pytest.mark.integration
 
 KEYS = {
@@ -27,8 +29,13 @@ KEYS = {
 
 
 def test_bench_quick_prints_a_table_and_a_json_line(tmp_path):
+    # A list in OFAC's CSV layout stands in for the real snapshot (which a clone does not have).
+    ofac = tmp_path / "ofac"
+    ofac.mkdir()
+    write_ofac(ofac)
+    work = tmp_path / "work"
     proc = subprocess.run(
-        [sys.executable, "-m", "ops", "bench", "--quick", "--workdir", str(tmp_path)],
+        [sys.executable, "-m", "ops", "bench", "--quick", "--workdir", str(work), "--sanctions", str(ofac)],
         capture_output=True,
         text=True,
         timeout=600,
@@ -52,3 +59,15 @@ def test_bench_quick_prints_a_table_and_a_json_line(tmp_path):
     assert "baseline: broker hop" in proc.stderr
     assert result["broker_hop_p99_ms_at_1k"] > 0
     assert result["engine_per_s_cold_start"] > 0
+    # Worker CPU per payment, by process and by stage of the payment path (the worker's own clock).
+    assert result["cpu_us_per_payment_worker"] > 0
+    stages = result["cpu_us_per_payment_by_stage"]
+    assert set(stages) == {"decode", "screen", "encode", "audit", "produce"}
+    assert stages["screen"] > 0 and stages["decode"] > 0 and stages["audit"] > 0
+    assert sum(stages.values()) <= result["cpu_us_per_payment_worker"] * 1.5
+    # The same figures on the list given with --sanctions.
+    assert result["real_list_entries"] == 300
+    assert result["engine_per_s_real_list"] > 0
+    assert result["e2e_per_s_real_list"] > 0
+    assert set(result["cpu_us_per_payment_by_stage_real_list"]) == set(stages)
+    assert "service (real list): end to end at saturation" in proc.stderr

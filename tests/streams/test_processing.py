@@ -8,7 +8,9 @@ import pytest
 from rules import RegistryError
 from schemas.codec import decode_single_object
 from streams.audit import AuditChains, check_partition
-from streams.processing import NoticeProcessor, PaymentProcessor, RegistryProcessor, Source, apply_registry_change
+from streams.notice_processing import NoticeProcessor
+from streams.processing import PaymentProcessor, Source
+from streams.registry_processing import RegistryProcessor, apply_registry_change
 from streams.serde import Serde
 from streams.settings import Settings
 from streams.stores import Decided
@@ -171,7 +173,7 @@ def test_payment_whose_screening_raises_is_dead_lettered_and_the_next_is_decided
 
 
 def test_registry_keys_are_canonical_bic11_so_a_bic8_tombstone_deletes_the_same_record(settings):
-    from streams.processing import registry_key
+    from streams.registry_processing import registry_key
 
     t = settings.topics
     assert registry_key(settings, t.registry_institutions, b"kkbckppy") == "KKBCKPPYXXX"

@@ -1,0 +1,99 @@
+"""The registry agent's work on one record: validate and apply a change to the correspondent-account
+registry, and audit it on the registry chain (31 CFR 1010.630(e): records of the accounts' facts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rules import Registry, RegistryError
+from rules.bic import BicError, parse_bic
+from rules.registry import parse_account, parse_institution
+from schemas.codec import CodecError
+from streams.audit import AuditChains, digest
+from streams.dead_letter import Processor
+from streams.records import Out, Outcome, Source
+from streams.serde import Serde
+from streams.settings import Settings
+
+# A registry record is kept in a table whose changelog holds it base64-encoded (4/3 larger): this
+# bound keeps that copy, and the dead-letter of a larger one, under a topic's 1 MB record limit.
+MAX_REGISTRY_RECORD_BYTES = 512 * 1024
+
+
+def registry_key(settings: Settings, topic: str, key: bytes | None) -> str:
+    """The canonical key of a registry record: an institution's BIC in its 11-character form (a
+    BIC8 and its XXX form are one key, in the view, the table, the changelog and tombstones), an
+    account's id as it is. Raises RegistryError for a missing key or an invalid BIC."""
+    if not key:
+        raise RegistryError("a registry record needs a key (account_id or bic)")
+    text = key.decode("utf-8", errors="replace")
+    if topic == settings.topics.registry_institutions:
+        try:
+            return parse_bic(text).bic11
+        except BicError as exc:
+            raise RegistryError(f"key {text[:64]!r}: {exc}") from None
+    return text
+
+
+def apply_registry_change(
+    registry: Registry, serde: Serde, settings: Settings, topic: str, key: bytes | None, value: bytes | None
+) -> dict[str, Any]:
+    """Apply one registry record (upsert, or tombstone when value is None); return what changed.
+
+    Raises CodecError or RegistryError for a record that cannot be applied.
+    """
+    t = settings.topics
+    if topic not in (t.registry_accounts, t.registry_institutions):
+        raise RegistryError(f"not a registry topic: {topic}")
+    is_account = topic == t.registry_accounts
+    key_text = registry_key(settings, topic, key)
+    if value is None:
+        if is_account:
+            registry.delete_account(key_text)
+        else:
+            registry.delete_institution(key_text)
+        return {"topic": topic, "key": key_text, "op": "delete"}
+    if is_account:
+        account = parse_account(serde.decode(topic, "Account", value))
+        if account.account_id != key_text:
+            raise RegistryError(f"key {key_text!r} is not the record's account_id {account.account_id!r}")
+        registry.put_account(account)
+        return {"topic": topic, "key": key_text, "op": "upsert", "value": account.model_dump(mode="json")}
+    record = parse_institution(serde.decode(topic, "RegistryInstitution", value))
+    if key_text != record.bic:
+        raise RegistryError(f"key {key_text!r} is not the record's bic {record.bic!r}")
+    registry.put_institution(record)
+    return {"topic": topic, "key": key_text, "op": "upsert", "value": record.model_dump(mode="json")}
+
+
+class RegistryProcessor(Processor):
+    """The registry agent's work: validate and apply a change, and audit it on the registry chain."""
+
+    def __init__(self, settings: Settings, serde: Serde, audit: AuditChains, registry: Registry, chain: int) -> None:
+        super().__init__(settings, serde, audit)
+        self.registry = registry
+        self.chain = chain
+
+    def process(self, src: Source, rules_version: str) -> Outcome:
+        try:
+            if src.value is not None and len(src.value) > MAX_REGISTRY_RECORD_BYTES:
+                raise RegistryError(
+                    f"registry record of {len(src.value):,} bytes, limit {MAX_REGISTRY_RECORD_BYTES:,}: not applied "
+                    "(its table and changelog copy would exceed the topic's record size)"
+                )
+            change = apply_registry_change(self.registry, self.serde, self.settings, src.topic, src.key, src.value)
+        except (CodecError, RegistryError, ValueError) as exc:
+            return Outcome(
+                self.dead_letter(src, str(exc), self.chain, (rules_version, self.registry.version)), dead_letter=True
+            )
+        audit_key, audit_value = self.audit.append(
+            self.chain,
+            kind="registry",
+            subject_id=f"{src.topic}:{change['key']}",
+            input_digest=digest(src.value or b""),
+            rules_version=rules_version,
+            registry_version=self.registry.version,
+            recorded_at=src.instant.isoformat(),
+            body=change,
+        )
+        return Outcome([Out(self.topics.audit, audit_key, audit_value, self.chain)])
