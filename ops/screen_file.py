@@ -28,7 +28,15 @@ from rules.engine import screen, screening_error
 from rules.payment import Payment, PaymentError, parse_payment
 from rules.registry import Registry, RegistryError, registry_from_mapping
 from schemas.codec import dead_letter_json
-from schemas.inbound import MESSAGE_FORMATS, Format, Message, input_format, read_messages
+from schemas.inbound import (
+    MESSAGE_FORMATS,
+    Format,
+    Message,
+    bounded_errors,
+    input_format,
+    message_payments,
+    read_messages,
+)
 from schemas.messages import NO_MAPPING, AccountMapping
 
 if TYPE_CHECKING:
@@ -252,24 +260,10 @@ class FileScreener:
             # from the previous message: once over the file, not once per message).
             line += data.count(b"\n", counted_to, max(counted_to, message.offset))
             counted_to = max(counted_to, message.offset)
-            if message.error is not None:
-                self._dead(dead_letters, message.error, message.data, source, line)
-                continue
-            errors: list[str] = []
-            for item in message.adapted:
-                if item.payment is None:
-                    errors.append(item.error or f"{item.label}: cannot be read")  # the adapter names it
-                    continue
-                try:
-                    payment = parse_payment(item.payment)
-                except PaymentError as exc:
-                    errors.append(f"{item.label}: {exc}")
-                    continue
+            payments, errors = message_payments(message)
+            for payment, _adapted in payments:
                 self._decide(payment, message.data, source, line, out, dead_letters)
-            if len(errors) > MAX_DEAD_LETTERS_PER_MESSAGE:
-                # Each dead-letter carries the message's bytes: one names them all instead.
-                errors = [f"{len(errors)} transactions cannot be screened; the first: {'; '.join(errors[:5])}"]
-            for error in errors:
+            for error in bounded_errors(errors, MAX_DEAD_LETTERS_PER_MESSAGE, "transactions"):
                 self._dead(dead_letters, error, message.data, source, line)
 
     def _run_lines(
