@@ -12,8 +12,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import IO
+from typing import IO, Self
 
 
 class BrokerError(RuntimeError):
@@ -120,8 +119,8 @@ class EmbeddedBroker:
             self._log.close()
             self._log = None
 
-    def __enter__(self) -> EmbeddedBroker:
+    def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *exc: object | TracebackType) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()

@@ -182,8 +182,7 @@ def variants_of(rng: random.Random, person: BlockedPerson) -> list[Case]:
     if person.aliases:
         out.append(("alias", rng.choice(person.aliases)))
     cases = [Case(kind, q, person.id, name, blocks=person.blocks) for kind, q in out if q and q != name]
-    for bic in person.bics:
-        cases.append(Case("bic_only", "", person.id, name, bic=bic, blocks=person.blocks))
+    cases.extend(Case("bic_only", "", person.id, name, bic=bic, blocks=person.blocks) for bic in person.bics)
     return cases
 
 

@@ -235,7 +235,7 @@ class FileScreener:
     ) -> None:
         try:
             decision = screen(payment, self.registry, self.rules, self.as_of or datetime.now(UTC))
-        except Exception as exc:  # one payment's failure must not stop the run (SPEC 2.6)
+        except Exception as exc:  # noqa: BLE001 - one payment's failure must not stop the run (SPEC 2.6)
             self._dead(dead_letters, screening_error(exc), raw, source, line)
             return
         self.summary.decisions[decision.decision] += 1

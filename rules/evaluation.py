@@ -70,8 +70,8 @@ def read_pairs(text: str) -> list[Pair]:
         pairs.append(
             Pair(
                 query=row["query"],
-                kind=cast(Kind, kind),
-                expected=cast(Expected, expected),
+                kind=cast("Kind", kind),
+                expected=cast("Expected", expected),
                 listed=row.get("listed", "") or "",
                 country=(row.get("country") or "").strip() or None,
                 note=row.get("note", "") or "",

@@ -89,7 +89,7 @@ def read_messages(data: bytes, fmt: Format, accounts: AccountMapping = NO_MAPPIN
             yield Message(offset, part, adapt_one(part, fmt, accounts))
         except MessageError as exc:
             yield Message(offset, part, error=str(exc))
-        except Exception as exc:  # an adapter's defect on one message must not stop the run (SPEC 2.6)
+        except Exception as exc:  # noqa: BLE001 - an adapter's defect on one message must not stop the run (SPEC 2.6)
             yield Message(offset, part, error=str(MessageError(f"message cannot be read: {type(exc).__name__}: {exc}")))
 
 

@@ -481,9 +481,9 @@ def postal_address(adr: Node | None, paths: Paths) -> tuple[list[Line], Line | N
         present = [(e, t) for n in group if (e := first.get(n)) is not None and (t := text(e))]
         if present:
             out.append((" ".join(t for _, t in present), paths.of(present[0][0])))
-    for c in adr.kids:
-        if c.name not in _ADDRESS_KNOWN and (line := group_line(c, c.name, paths)) is not None:
-            out.append(line)
+    out.extend(
+        line for c in adr.kids if c.name not in _ADDRESS_KNOWN and (line := group_line(c, c.name, paths)) is not None
+    )
     out.extend((t, paths.of(e)) for e in children(adr, "AdrLine") if (t := text(e)))
     if own := own_text(adr):  # text beside the elements: invalid, kept all the same
         out.append((own, paths.of(adr)))

@@ -131,7 +131,7 @@ class PaymentProcessor(Processor):
         else:
             try:
                 decision = screen(payment, self.registry, self.rules, src.instant)
-            except Exception as exc:  # one payment's failure must not stop the worker (SPEC 2.6)
+            except Exception as exc:  # noqa: BLE001 - one payment's failure must not stop the worker (SPEC 2.6)
                 stages.add("screen", clock() - t0)
                 return self._dead(src, screening_error(exc), versions)
             record = DecisionRecord.of(decision)

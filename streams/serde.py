@@ -64,7 +64,7 @@ class Serde:
             self._serializers[(topic, name)] = serializer
         try:
             data: bytes = serializer(record, SerializationContext(topic, MessageField.VALUE))
-        except Exception as exc:  # the serializer raises several types; all are one codec error here
+        except Exception as exc:  # noqa: BLE001 - the serializer raises several types; all are one codec error here
             raise CodecError(f"{name} record cannot be encoded for {topic}: {exc}") from None
         return data
 
@@ -89,7 +89,7 @@ class Serde:
 
             try:
                 datum = self._deserializer(data, SerializationContext(topic, MessageField.VALUE))
-            except Exception as exc:  # registry lookups and Avro reads raise several types
+            except Exception as exc:  # noqa: BLE001 - registry lookups and Avro reads raise several types
                 raise CodecError(f"Confluent Avro value cannot be read: {exc}") from None
             if not isinstance(datum, dict):
                 raise CodecError("Confluent Avro value is not a record")

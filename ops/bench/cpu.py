@@ -10,12 +10,14 @@ import os
 import threading
 import time
 from bisect import bisect_left
+from pathlib import Path
+from typing import Self
 
 
 def cpu_seconds(pid: int) -> float | None:
     """User plus system CPU seconds of a process, all its threads (None where /proc is missing)."""
     try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        with Path(f"/proc/{pid}/stat").open(encoding="ascii") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
@@ -32,7 +34,7 @@ class CpuMeter:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cpu-meter", daemon=True)
 
-    def __enter__(self) -> CpuMeter:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

@@ -51,7 +51,7 @@ def screen(
     instant = None
     if as_of is not None:
         try:
-            instant = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+            instant = datetime.fromisoformat(as_of)
         except ValueError:
             raise UsageError(f"--as-of {as_of!r} is not an RFC 3339 timestamp") from None
         if instant.tzinfo is None:

@@ -34,7 +34,7 @@ def main() -> None:
             readings = [v.split(":") for v in values.split()]
             ordered = sorted(readings, key=lambda r: "N" not in (r[1] if len(r) > 1 else ""))
             unique = list(dict.fromkeys(r[0] for r in ordered))
-            rows.append(f"{chr(int(code[2:], 16))}\t{' '.join(unique)}")
+            rows.append(f"{chr(int(code.removeprefix('U+'), 16))}\t{' '.join(unique)}")
     header = (
         "# Korean readings of Chinese characters (Hangul), name readings first. Source: Unicode Han\n"
         "# Database, kHangul (Unihan_Readings.txt, Unicode 15.0, Debian unicode-data 15.0.0-1);\n"

@@ -148,8 +148,10 @@ DOCTYPES = [
     b'<!DOCTYPE Document [<!ENTITY % p SYSTEM "http://127.0.0.1:9/x.dtd"> %p;]>',
     b'<!DOCTYPE Document PUBLIC "-//X//EN" "http://127.0.0.1:9/x.dtd">',
     b'<!DOCTYPE Document [<!ENTITY e "<Dbtr><Nm>KOREA KWANGSON</Nm></Dbtr>">]>',
-    b'<!DOCTYPE Document [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
-    b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>',
+    (
+        b'<!DOCTYPE Document [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>'
+    ),
     b'<!DOCTYPE Document [<!ELEMENT Document ANY><!ATTLIST Document a CDATA "x">]>',
     b"<!DOCTYPE Document [",
     b"<!DOCTYPE Document",

@@ -14,7 +14,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
 from ops.broker import free_port
 
@@ -84,8 +84,8 @@ class LocalS3:
                 self._proc.kill()
                 self._proc.wait(5)
 
-    def __enter__(self) -> LocalS3:
+    def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *exc: object | TracebackType) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()

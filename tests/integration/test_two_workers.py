@@ -34,7 +34,7 @@ def lines(start: int, stop: int) -> bytes:
 def screened(worker: Worker) -> float:
     with urllib.request.urlopen(f"http://127.0.0.1:{worker.web_port}/metrics", timeout=5) as resp:
         text = resp.read().decode()
-    return sum(float(v) for v in re.findall(r"^screener_payments_screened_total\{[^}]*\} (\S+)$", text, re.M))
+    return sum(float(v) for v in re.findall(r"^screener_payments_screened_total\{[^}]*\} (\S+)$", text, re.MULTILINE))
 
 
 @pytest.mark.integration

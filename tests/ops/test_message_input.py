@@ -131,12 +131,12 @@ def processor(rules):
 
 
 def _decisions(outcomes):
-    out = []
-    for outcome in outcomes:
-        for o in outcome.outputs:
-            if o.topic == "screening.decisions":
-                out.append(decode_single_object(o.value)[1])
-    return out
+    return [
+        decode_single_object(o.value)[1]
+        for outcome in outcomes
+        for o in outcome.outputs
+        if o.topic == "screening.decisions"
+    ]
 
 
 def test_the_worker_screens_each_transaction_of_a_message(processor):

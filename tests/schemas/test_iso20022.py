@@ -484,8 +484,10 @@ def test_bad_transactions_are_reported_one_by_one_and_the_good_one_maps():
         "CdtTrfTxInf[2]: missing mandatory element Dbtr",
         "CdtTrfTxInf[3]: IntrBkSttlmAmt '12,500.00' is not a decimal amount (up to 18 digits, 5 decimals)",
         None,
-        "CdtTrfTxInf[5]: PmtId/UETR 'e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b' repeats the id of CdtTrfTxInf[4]: "
-        "each transaction needs its own",
+        (
+            "CdtTrfTxInf[5]: PmtId/UETR 'e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b' repeats the id of CdtTrfTxInf[4]: "
+            "each transaction needs its own"
+        ),
     ]
     assert adapted[3].payment["debtor"] == {"name": "Good Payer GmbH"}
     assert all(a.payment is None for i, a in enumerate(adapted) if i != 3)

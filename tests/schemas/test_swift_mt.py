@@ -555,8 +555,7 @@ def test_mangled_messages_give_an_answer_never_a_crash(seed: int) -> None:
                 data[at:at] = data[at : at + rng.randint(1, 40)]
             else:
                 data[at] = rng.choice(alphabet)
-        for message in split_mt(bytes(data)):
-            errors.append(_answer(message))
+        errors.extend(_answer(message) for message in split_mt(bytes(data)))
     assert all(0 < len(error) <= 300 for error in errors if error)
 
 

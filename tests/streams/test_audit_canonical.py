@@ -24,7 +24,7 @@ def test_same_text_as_the_standard_library_for_strings_and_integers(record):
 
 
 def test_every_control_character_and_non_ascii_plane_is_spelt_the_same():
-    record = {"body": "".join(chr(c) for c in range(0x20)) + "\"\\/\u2028\u00e9\U0001f600", "n": 3}
+    record = {"body": "".join(chr(c) for c in range(0x20)) + '"\\/\u2028\u00e9\U0001f600', "n": 3}
     assert canonical_json(record) == canonical(record)
 
 
