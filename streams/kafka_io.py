@@ -9,11 +9,28 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
-from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, Message, Producer, TopicPartition
 
 from streams.settings import Settings
+
+DeliveryCallback = Callable[[KafkaError | None, Message], None]
+
+
+class Producing(Protocol):
+    """The confluent_kafka.Producer calls `produce` makes (a fake in tests)."""
+
+    def produce(
+        self,
+        topic: str,
+        value: str | bytes | None = ...,
+        key: str | bytes | None = ...,
+        partition: int = ...,
+        callback: DeliveryCallback | None = ...,
+        on_delivery: DeliveryCallback | None = ...,
+    ) -> None: ...
+    def poll(self, timeout: float = ...) -> int: ...
 
 
 def _partitions(consumer: Consumer, topic: str) -> list[int]:
@@ -28,7 +45,8 @@ def end_offsets(settings: Settings, topics: Iterable[str]) -> dict[str, int]:
     out = {}
     for topic in topics:
         last = read_to_end(settings, topic, 0)
-        out[topic] = last.offset() + 1 if last is not None else 0
+        offset = last.offset() if last is not None else None
+        out[topic] = offset + 1 if offset is not None else 0
     return out
 
 
@@ -46,21 +64,21 @@ def committed_offsets(settings: Settings, group: str, topics: Iterable[str]) -> 
 
 
 def produce(
-    producer: Producer,
+    producer: Producing,
     topic: str,
     key: bytes | None,
     value: bytes | None,
     partition: int | None,
-    on_delivery: Callable[[Any, Any], None],
+    on_delivery: DeliveryCallback,
     backoff: float = 0.05,
 ) -> None:
     """Produce one record, waiting for room when librdkafka's queue is full (never dropping it)."""
-    kwargs: dict[str, Any] = {"key": key, "value": value, "on_delivery": on_delivery}
-    if partition is not None:
-        kwargs["partition"] = partition
     while True:
         try:
-            producer.produce(topic, **kwargs)
+            if partition is None:
+                producer.produce(topic, key=key, value=value, on_delivery=on_delivery)
+            else:
+                producer.produce(topic, key=key, value=value, partition=partition, on_delivery=on_delivery)
             return
         except BufferError:
             producer.poll(backoff)
@@ -74,7 +92,7 @@ class Sender:
         self.sent = 0
         self._producer = Producer(settings.kafka_config() | {"enable.idempotence": True, "linger.ms": 5} | extra)
 
-    def _on_delivery(self, err: KafkaError | None, msg: Any) -> None:
+    def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
         if err is not None:
             self.errors.append(f"{msg.topic()}: {err}")
         else:
@@ -101,17 +119,18 @@ def tail(settings: Settings, topic: str, from_beginning: bool, count: int | None
             msg = consumer.poll(timeout)
             if msg is None:
                 return
-            if msg.error():
-                if msg.error().code() == KafkaError._PARTITION_EOF:
+            err = msg.error()
+            if err is not None:
+                if err.code() == KafkaError._PARTITION_EOF:
                     continue
-                raise RuntimeError(str(msg.error()))
+                raise RuntimeError(str(err))
             seen += 1
             yield msg
     finally:
         consumer.close()
 
 
-def read_to_end(settings: Settings, topic: str, partition: int, timeout: float = 10.0) -> Any:
+def read_to_end(settings: Settings, topic: str, partition: int, timeout: float = 10.0) -> Message | None:
     """The last record of a partition (None when empty), read forward to the partition's end.
 
     The high watermark is only a starting hint: the embedded broker (Tansu 0.6) answers
@@ -126,15 +145,16 @@ def read_to_end(settings: Settings, topic: str, partition: int, timeout: float =
         tp = TopicPartition(topic, partition)
         low, high = consumer.get_watermark_offsets(tp, timeout=timeout, cached=False)
         consumer.assign([TopicPartition(topic, partition, max(low, high - 1))])
-        last = None
+        last: Message | None = None
         while True:
             msg = consumer.poll(timeout)
             if msg is None:
                 raise RuntimeError(f"{topic}/{partition}: no end of partition within {timeout} s")
-            if msg.error():
-                if msg.error().code() == KafkaError._PARTITION_EOF:
+            err = msg.error()
+            if err is not None:
+                if err.code() == KafkaError._PARTITION_EOF:
                     return last
-                raise RuntimeError(str(msg.error()))
+                raise RuntimeError(str(err))
             last = msg
     finally:
         consumer.close()
@@ -169,13 +189,15 @@ def read_partitions(
             deadline = time.monotonic() + timeout
             for msg in batch:
                 tp = (msg.topic(), msg.partition())
-                if msg.error():
-                    if msg.error().code() == KafkaError._PARTITION_EOF:
+                err = msg.error()
+                if err is not None:
+                    if err.code() == KafkaError._PARTITION_EOF:
                         open_.discard(tp)
                         continue
-                    raise RuntimeError(f"{tp[0]}/{tp[1]}: {msg.error()}")
-                if tp in open_:
-                    out[tp].append((msg.offset(), msg.key(), msg.value()))
+                    raise RuntimeError(f"{tp[0]}/{tp[1]}: {err}")
+                offset = msg.offset()
+                if tp in open_ and offset is not None:
+                    out[tp].append((offset, msg.key(), msg.value()))
         return out
     finally:
         consumer.close()

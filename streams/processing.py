@@ -173,19 +173,3 @@ class PaymentProcessor(Processor):
             for notice in notice_records(record)
         )
         return outs
-
-
-# Until every caller imports them from their own modules.
-from streams.notice_processing import NoticeProcessor  # noqa: E402
-from streams.registry_processing import RegistryProcessor, apply_registry_change, registry_key  # noqa: E402
-
-__all__ = [
-    "NoticeProcessor",
-    "Out",
-    "Outcome",
-    "PaymentProcessor",
-    "RegistryProcessor",
-    "Source",
-    "apply_registry_change",
-    "registry_key",
-]

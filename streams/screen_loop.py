@@ -4,15 +4,21 @@ Why not a Faust agent: on the embedded broker a Faust stream delivers about 11,0
 before the agent does anything, and a naive forwarding agent 4,000-5,000/s (README,
 "Performance"), while a librdkafka consumer hands over hundreds of thousands a second in batches.
 Faust still runs the worker (registry tables, web, lifecycle); this loop runs inside it, on its
-event loop, and decides nothing: every batch goes to Screener.screen_records.
+event loop, and decides nothing: every batch goes to a BatchScreener (streams/batches.py). Its
+collaborators are Protocols (streams/ports.py), wired in streams/app.py.
 
 Guarantees (README, "Delivery guarantees"):
 - at least once: offsets are committed only for batches whose every record (decision, derived
-  events, audit, the decided changelog) is on the broker; a crash replays the rest, and the
-  decided store answers a replayed payment with its first decision;
+  events, audit, the decided changelog) is on the broker, in screening order (streams/offsets.py);
+  a crash replays the rest, and the decided store answers a replayed payment with its first
+  decision;
 - one writer per audit chain: payments and notice requests are subscribed together with the
   range assignor, so partition p of both goes to one worker, which writes chain p; before a
-  partition is given up, everything produced is flushed and its offsets committed;
+  partition is given up, everything produced is flushed and its offsets committed; partitions
+  lost without a hand-over commit nothing;
+- no record before its state: an assigned partition stays paused until its chain tip, decided
+  store and notices sent are loaded; a revocation while loading moves a generation counter on,
+  so a stale load never resumes a partition;
 - no skipped payment: librdkafka delivers each partition's records in offset order (the gap
   repair the Faust stream needed on this broker is gone with it).
 """
@@ -23,49 +29,75 @@ import asyncio
 import json
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
 
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import KafkaError, TopicPartition
 
 from streams.logs import get_logger
-from streams.processing import Source
-
-if TYPE_CHECKING:
-    from streams.app import Screener
+from streams.metrics import Metrics
+from streams.offsets import Offsets, next_offsets
+from streams.ports import BatchScreener, Consumer, ConsumerFactory, Crash, Flusher, LoopState, PartitionLoader, Record
+from streams.records import Source
+from streams.settings import Settings
 
 log = get_logger("screener.loop")
 
 # Batches screened but not yet delivered; beyond this the loop waits for the oldest.
 MAX_IN_FLIGHT = 8
 LAG_REPORT_S = 5.0
+# How long a hand-over waits for the producer before it gives the partitions up uncommitted.
+FLUSH_TIMEOUT_S = 30.0
 
 
-def _source(msg: Any) -> Source:
-    return Source(msg.topic(), msg.partition(), msg.offset(), msg.key(), msg.value(), msg.timestamp()[1] / 1000.0)
+def _source(msg: Record) -> Source:
+    topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+    if topic is None or partition is None or offset is None:  # only error events lack them
+        raise RuntimeError(f"consumed record without a position: {topic}/{partition}/{offset}")
+    return Source(topic, partition, offset, msg.key(), msg.value(), msg.timestamp()[1] / 1000.0)
+
+
+def _kafka_consumer(config: dict[str, object]) -> Consumer:
+    from confluent_kafka import Consumer as KafkaConsumer
+
+    return KafkaConsumer(config)
 
 
 class ScreenLoop:
     """Consume, hand batches to the screener, commit what is delivered, hand partitions over cleanly."""
 
-    def __init__(self, screener: Screener) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        state: LoopState,
+        screener: BatchScreener,
+        partitions: PartitionLoader,
+        flusher: Flusher,
+        crash: Crash,
+        metrics: Metrics,
+        make_consumer: ConsumerFactory = _kafka_consumer,
+    ) -> None:
+        self.settings = settings
+        self.state = state
         self.screener = screener
-        self.settings = screener.settings
-        self.topics = (self.settings.topics.payments, self.settings.topics.notice_requests)
+        self.partitions = partitions
+        self.flusher = flusher
+        self.crash = crash
+        self.metrics = metrics
+        self.make_consumer = make_consumer
+        self.topics = (settings.topics.payments, settings.topics.notice_requests)
         self.consumer: Consumer | None = None
         self.assigned: set[int] = set()
         # Whether librdkafka reaches a broker, from its statistics every second and its errors:
         # readiness drops as soon as the broker is lost.
         self.broker_up = True
         self.closed = asyncio.Event()
-        self._in_flight: deque[tuple[asyncio.Future[None], dict[tuple[str, int], int]]] = deque()
-        self._to_commit: dict[tuple[str, int], int] = {}
-        self._last_commit = 0.0
+        self.offsets = Offsets(settings.commit_interval_s)
         self._last_lag = 0.0
         # Assignments whose state is still loading, and a counter that revocations move on.
         self._loading: deque[tuple[int, list[int], list[TopicPartition]]] = deque()
         self._generation = 0
 
-    def config(self) -> dict[str, Any]:
+    def config(self) -> dict[str, object]:
         s = self.settings
         session_ms = int(s.session_timeout_s * 1000)
         return s.kafka_config() | {
@@ -104,10 +136,10 @@ class ScreenLoop:
     # -- the loop ---------------------------------------------------------------------------
 
     async def run(self) -> None:
-        state = self.screener.state
+        state = self.state
         # Nothing is screened against a registry still loading; the group is joined after it.
         await state.registry_ready.wait()
-        consumer = self.consumer = Consumer(self.config())
+        consumer = self.consumer = self.make_consumer(self.config())
         consumer.subscribe(
             list(self.topics), on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
         )
@@ -124,41 +156,40 @@ class ScreenLoop:
                 sources = self._sources(msgs)
                 if not sources:
                     continue
-                delivered = self.screener.screen_records(sources)
-                offsets: dict[tuple[str, int], int] = {}
-                for src in sources:
-                    offsets[(src.topic, src.partition)] = src.offset + 1
-                self._in_flight.append((delivered, offsets))
-                while len(self._in_flight) > MAX_IN_FLIGHT:
-                    await self._in_flight[0][0]
+                self.offsets.add(self.screener.screen_records(sources), next_offsets(sources))
+                while len(self.offsets) > MAX_IN_FLIGHT:
+                    oldest = self.offsets.oldest()
+                    assert oldest is not None
+                    await oldest
                     self._settle(final=False)
                 # Let the registry agent, the web server and delivery callbacks run between batches.
                 await asyncio.sleep(0)
-            log.info("screen loop draining", in_flight=len(self._in_flight))
-            for delivered, _ in list(self._in_flight):
+            log.info("screen loop draining", in_flight=len(self.offsets))
+            for delivered in self.offsets.futures():
                 await delivered
             self._settle(final=True)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.critical("screening stopped", error=str(exc))
-            await self.screener.app.crash(exc)
+            await self.crash(exc)
             raise
         finally:
             try:
                 # Leaving the group revokes the partitions (_on_revoke flushes and commits).
                 consumer.close()
-            except Exception as exc:  # closing after a broker failure: nothing left to save
+            except Exception as exc:  # noqa: BLE001 - closing after a broker failure: nothing left to save
                 log.warning("consumer close failed", error=str(exc))
             self.assigned.clear()
             self.closed.set()
 
-    def _sources(self, msgs: list[Any]) -> list[Source]:
+    def _sources(self, msgs: Sequence[Record]) -> list[Source]:
         sources = []
         for msg in msgs:
-            if msg.error():
+            err = msg.error()
+            if err is not None:
                 # Errors here are informational (librdkafka retries); fatal ones raise.
-                log.warning("consumer error", error=str(msg.error()))
+                log.warning("consumer error", error=str(err))
                 continue
             if msg.partition() not in self.assigned:
                 # Paused until its state is loaded, so this cannot happen; screening it without
@@ -169,26 +200,24 @@ class ScreenLoop:
 
     def _settle(self, final: bool) -> None:
         """Commit the offsets of delivered batches, in order; raise if a delivery failed."""
-        while self._in_flight and self._in_flight[0][0].done():
-            delivered, offsets = self._in_flight.popleft()
-            delivered.result()
-            self._to_commit.update(offsets)
-        now = time.monotonic()
-        if self._to_commit and (final or now - self._last_commit >= self.settings.commit_interval_s):
+        self.offsets.settle()
+        if self.offsets.due(final):
             self._commit(asynchronous=not final)
+        now = time.monotonic()
         if now - self._last_lag >= LAG_REPORT_S:
             self._last_lag = now
             self._report_lag()
 
-    def _commit(self, asynchronous: bool) -> None:
+    def _commit(self, asynchronous: bool, taken: list[tuple[str, int, int]] | None = None) -> None:
         assert self.consumer is not None
-        offsets = [TopicPartition(t, p, o) for (t, p), o in sorted(self._to_commit.items())]
-        self._to_commit.clear()
-        self._last_commit = time.monotonic()
-        self.consumer.commit(offsets=offsets, asynchronous=asynchronous)
+        offsets = [TopicPartition(t, p, o) for t, p, o in (self.offsets.take() if taken is None else taken)]
+        if asynchronous:
+            self.consumer.commit(offsets=offsets, asynchronous=True)
+        else:
+            self.consumer.commit(offsets=offsets, asynchronous=False)
 
     def _report_lag(self) -> None:
-        consumer, metrics = self.consumer, self.screener.metrics
+        consumer = self.consumer
         if consumer is None or not self.assigned:
             return
         payments = self.settings.topics.payments
@@ -197,16 +226,17 @@ class ScreenLoop:
             for tp in positions:
                 _low, high = consumer.get_watermark_offsets(tp, cached=True)
                 if tp.offset >= 0 and high >= 0:
-                    metrics.lag.labels(str(tp.partition)).set(max(0, high - tp.offset))
-        except Exception as exc:  # a metric must never stop screening
+                    self.metrics.lag.labels(str(tp.partition)).set(max(0, high - tp.offset))
+        except Exception as exc:  # noqa: BLE001 - a metric must never stop screening
             log.warning("lag not reported", error=str(exc))
 
     # -- partitions changing hands (called by librdkafka inside consume/close) ---------------
 
-    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _on_assign(self, _consumer: object, partitions: list[TopicPartition]) -> None:
         """Take the partitions paused: their state is loaded off the event loop first (_load)."""
-        consumer.assign(partitions)
-        consumer.pause(partitions)
+        assert self.consumer is not None
+        self.consumer.assign(partitions)
+        self.consumer.pause(partitions)
         mine = {tp.partition for tp in partitions}
         self._loading.append((self._generation, sorted(mine), partitions))
         log.info("partitions assigned, loading their state", partitions=sorted(mine))
@@ -219,40 +249,39 @@ class ScreenLoop:
         while self._loading:
             generation, mine, partitions = self._loading.popleft()
             started = time.monotonic()
-            loaded = await loop.run_in_executor(None, self.screener.load_partitions, mine)
+            loaded = await loop.run_in_executor(None, self.partitions.load_partitions, mine)
             if generation != self._generation:
                 continue  # revoked while loading; the next assignment loads again
             self.assigned.update(mine)
             self.consumer.resume(partitions)
             log.info("partitions ready", partitions=mine, seconds=round(time.monotonic() - started, 2), **loaded)
 
-    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _on_revoke(self, _consumer: object, partitions: list[TopicPartition]) -> None:
         """Hand the partitions over: everything produced on the broker, its offsets committed."""
         mine = sorted({tp.partition for tp in partitions})
-        remaining = self.screener.producer.flush(30)
-        if remaining or self.screener.delivery_failed:
+        remaining = self.flusher.flush(FLUSH_TIMEOUT_S)
+        failed = self.flusher.delivery_failed
+        if remaining or failed:
             # Not committed: the next owner screens these batches again (deduplicated).
-            log.critical("records not delivered at revocation", pending=remaining, error=self.screener.delivery_failed)
+            log.critical("records not delivered at revocation", pending=remaining, error=failed)
+            self.offsets.drop_in_flight()
         else:
-            for _delivered, offsets in self._in_flight:
-                self._to_commit.update(offsets)
-            if self._to_commit:
-                self._commit(asynchronous=False)
-        # Their futures complete later on the loop; the offsets are already committed.
-        self._in_flight.clear()
+            # In-flight futures complete later on the loop; their offsets are in this commit.
+            taken = self.offsets.hand_over()
+            if taken:
+                self._commit(asynchronous=False, taken=taken)
         self._forget(mine)
         log.info("partitions revoked", partitions=mine)
 
-    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _on_lost(self, _consumer: object, partitions: list[TopicPartition]) -> None:
         """Partitions taken away without a clean hand-over: nothing may be committed for them."""
         mine = sorted({tp.partition for tp in partitions})
-        self._in_flight.clear()
-        self._to_commit.clear()
+        self.offsets.clear()
         self._forget(mine)
         log.warning("partitions lost", partitions=mine)
 
     def _forget(self, partitions: list[int]) -> None:
         self._generation += 1
         self._loading.clear()
-        self.screener.drop_partitions(partitions)
+        self.partitions.drop_partitions(partitions)
         self.assigned.difference_update(partitions)

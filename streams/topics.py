@@ -13,7 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+
+# Defined in the C module; confluent_kafka.admin imports it without re-exporting it.
+from confluent_kafka.cimpl import NewTopic
 
 from streams.settings import Settings
 

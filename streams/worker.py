@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import NoReturn
 
 import faust
 from confluent_kafka import KafkaException
@@ -105,7 +105,7 @@ def _broker_lost_data(settings: Settings, evidence: list[str]) -> None:
     os._exit(broker_guard.EXIT_CODE)
 
 
-def run(settings: Settings, rules: RuleSet) -> Any:
+def run(settings: Settings, rules: RuleSet) -> NoReturn:
     """Create the topics, then run the worker until it is stopped (never returns)."""
     logging_config = configure(settings.log_level)
     # Faust applies this when it starts; before then (waiting for the broker, refusing to start)
@@ -134,4 +134,4 @@ def run(settings: Settings, rules: RuleSet) -> Any:
     )
     worker = ScreenerWorker(screener.app, loglevel=settings.log_level, quiet=True)
     worker.screener = screener
-    return worker.execute_from_commandline()
+    worker.execute_from_commandline()

@@ -59,7 +59,8 @@ from schemas.inbound import MESSAGE_FORMATS, Message, input_format, read_message
 from schemas.messages import MAX_MESSAGE_BYTES
 from streams import processing
 from streams.audit import AuditChains
-from streams.processing import Outcome, PaymentProcessor, Source
+from streams.processing import PaymentProcessor
+from streams.records import Outcome, Source
 from streams.serde import Serde
 from streams.settings import Settings
 from streams.stores import Decided

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from ops.screen_file import FileScreener
 from rules import PaymentError, parse_payment
 from streams.audit import AuditChains
-from streams.processing import PaymentProcessor, Source
+from streams.processing import PaymentProcessor
+from streams.records import Source
 from streams.serde import Serde
 from streams.settings import Settings
 from streams.stores import Decided

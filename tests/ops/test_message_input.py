@@ -15,7 +15,8 @@ from schemas.codec import decode_single_object
 from schemas.inbound import input_format
 from schemas.messages import AccountMapping, AccountMappingError, load_account_mapping
 from streams.audit import AuditChains
-from streams.processing import PaymentProcessor, Source
+from streams.processing import PaymentProcessor
+from streams.records import Source
 from streams.serde import Serde
 from streams.settings import Settings
 from streams.stores import Decided

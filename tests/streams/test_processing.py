@@ -9,7 +9,8 @@ from rules import RegistryError
 from schemas.codec import decode_single_object
 from streams.audit import AuditChains, check_partition
 from streams.notice_processing import NoticeProcessor
-from streams.processing import PaymentProcessor, Source
+from streams.processing import PaymentProcessor
+from streams.records import Source
 from streams.registry_processing import RegistryProcessor, apply_registry_change
 from streams.serde import Serde
 from streams.settings import Settings
