@@ -120,7 +120,8 @@ class EmbeddedBroker:
             self._log = None
 
     def __enter__(self) -> Self:
-        return self.start()
+        self.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

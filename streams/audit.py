@@ -179,11 +179,15 @@ def iter_partition(settings: Settings, partition: int) -> Iterator[tuple[int, by
             msg = consumer.poll(10)
             if msg is None:
                 raise RuntimeError(f"audit partition {partition}: no end of partition within 10 s")
-            if msg.error():
-                if msg.error().code() == KafkaError._PARTITION_EOF:
+            error = msg.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
                     return
-                raise RuntimeError(str(msg.error()))
-            yield msg.offset(), msg.value()
+                raise RuntimeError(str(error))
+            offset = msg.offset()
+            if offset is None:  # only a produced, not yet delivered, message lacks one
+                raise RuntimeError(f"audit partition {partition}: a record without an offset")
+            yield offset, msg.value()
     finally:
         consumer.close()
 
