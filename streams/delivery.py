@@ -65,9 +65,9 @@ class Delivery:
         self._sealed = False
         self._error: str | None = None
 
-    def produced(self) -> None:
+    def produced(self, count: int = 1) -> None:
         with self._lock:
-            self._produced += 1
+            self._produced += count
 
     def report(self, err: object | None) -> None:
         with self._lock:
@@ -153,10 +153,24 @@ class Outbox:
         if tracker is None or pending is None:
             raise RuntimeError("end_batch without begin_batch")
         self._pending = None
+        # One count and one callback for the whole batch, not a lock and a closure per record.
+        tracker.produced(len(pending))
+        delivered = self._delivered
+
+        def callback(err: KafkaError | None, msg: Message) -> None:
+            if err is not None:
+                delivered(err, msg)
+            tracker.report(err)
+
+        producer = self.producer
+        handed = 0
         try:
             for topic, key, value, partition in pending:
-                self._produce_now(topic, key, value, partition)
+                produce(producer, topic, key, value, partition, callback)
+                handed += 1
         finally:
+            if handed < len(pending):  # produce raised: wait only for what the producer took
+                tracker.produced(handed - len(pending))
             self._tracker = None
             tracker.seal()
         return tracker.future
