@@ -28,6 +28,7 @@ from streams.kafka_io import Sender
 from streams.settings import Settings
 
 WARM_UP = 0.05
+WINDOW_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class Latency:
     p50_ms: float
     p99_ms: float
     max_ms: float
+    # p99 over each successive 5 s of sending: how latency grows as the broker's logs grow.
+    p99_ms_by_5s: tuple[float, ...] = ()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -219,7 +222,7 @@ def service_run(
     source = source or settings.topics.payments
     target = target or settings.topics.decisions
     sent_at: dict[bytes, float] = {}
-    latencies: list[float] = []
+    latencies: list[tuple[float, float]] = []  # (sent, seconds to the decision)
     stamps: list[int] = []
     lock = threading.Lock()
 
@@ -227,7 +230,7 @@ def service_run(
         with lock:
             sent = sent_at.pop(key or b"", None)
         if sent is not None:
-            latencies.append(received - sent)
+            latencies.append((sent, received - sent))
             stamps.append(stamp)
 
     stop_reader = threading.Event()
@@ -239,6 +242,26 @@ def service_run(
     # Its fetch positions are resolved on the first fetches after assignment. Records it reads
     # from before the run (this broker's "latest" can lag) are not in sent_at and are ignored.
     time.sleep(1.5)
+    elapsed = _send(settings, source, records, per_s, sent_at, lock)
+    deadline = time.monotonic() + timeout
+    while len(latencies) < len(records) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop_reader.set()
+    reader.join(10)
+    if len(latencies) < len(records):
+        raise RuntimeError(f"only {len(latencies)} of {len(records)} decisions arrived within {timeout} s")
+    return _latency(latencies, per_s, len(records) / elapsed), drain_rate(stamps)
+
+
+def _send(
+    settings: Settings,
+    source: str,
+    records: list[tuple[bytes, bytes]],
+    per_s: float | None,
+    sent_at: dict[bytes, float],
+    lock: threading.Lock,
+) -> float:
+    """Produce the records at per_s (or at once), noting when each was sent; the seconds taken."""
     # librdkafka's default linger (5 ms), as a core-banking producer left at its defaults would
     # send; the linger is inside the measured latency. A linger of 0 sends a request per payment,
     # and this broker's cost per produce request grows with the data it holds (README).
@@ -264,19 +287,18 @@ def service_run(
                 producer.poll(0.05)
         producer.poll(0)
     producer.flush(30)
-    elapsed = time.time() - wall_start
-    deadline = time.monotonic() + timeout
-    while len(latencies) < len(records) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    stop_reader.set()
-    reader.join(10)
-    if len(latencies) < len(records):
-        raise RuntimeError(f"only {len(latencies)} of {len(records)} decisions arrived within {timeout} s")
-    ms = [x * 1000 for x in latencies]
-    latency = Latency(
-        per_s or 0.0, len(records) / elapsed, len(ms), statistics.median(ms), percentile(ms, 0.99), max(ms)
-    )
-    return latency, drain_rate(stamps)
+    return time.time() - wall_start
+
+
+def _latency(latencies: list[tuple[float, float]], per_s: float | None, achieved: float) -> Latency:
+    """The latency figures, overall and by each successive WINDOW_S of sending."""
+    ms = [seconds * 1000 for _, seconds in latencies]
+    first = min(sent for sent, _ in latencies)
+    by_window: dict[int, list[float]] = {}
+    for sent, seconds in latencies:
+        by_window.setdefault(int((sent - first) // WINDOW_S), []).append(seconds * 1000)
+    windows = tuple(round(percentile(by_window[w], 0.99), 1) for w in sorted(by_window))
+    return Latency(per_s or 0.0, achieved, len(ms), statistics.median(ms), percentile(ms, 0.99), max(ms), windows)
 
 
 def _follow(

@@ -32,9 +32,10 @@ def cpu_row(label: str, cpu: Mapping[str, float], note: str = "(drain window; 2 
 
 
 def latency_row(label: str, lat: Latency) -> str:
+    windows = ", ".join(f"{p99:.1f}" for p99 in lat.p99_ms_by_5s)
     return (
         f"{label:<44} p50 {lat.p50_ms:6.1f} ms  p99 {lat.p99_ms:6.1f} ms  max {lat.max_ms:7.1f} ms  "
-        f"(offered {lat.achieved_per_s:,.0f}/s, {lat.records:,} payments)"
+        f"(offered {lat.achieved_per_s:,.0f}/s, {lat.records:,} payments; p99 by 5 s: {windows})"
     )
 
 

@@ -180,6 +180,9 @@ def _figures(
         "latency_p99_ms_at_1k_real_list": round(real_service.latency_1k.p99_ms, 1) if real_service else None,
         "broker_hop_p50_ms_at_1k": round(kafka["broker_hop"].p50_ms, 1),
         "broker_hop_p99_ms_at_1k": round(kafka["broker_hop"].p99_ms, 1),
+        # Each successive 5 s of the 1,000/s phase: the broker's growth, and the service's beside it.
+        "broker_hop_p99_ms_by_5s_at_1k": list(kafka["broker_hop"].p99_ms_by_5s),
+        "latency_p99_ms_by_5s_at_1k": list(service.latency_1k.p99_ms_by_5s),
         "latency_p50_ms_at_saturation": round(service.latency_saturation.p50_ms, 1),
         "latency_p99_ms_at_saturation": round(service.latency_saturation.p99_ms, 1),
         "latency_max_ms_at_saturation": round(service.latency_saturation.max_ms, 1),
