@@ -28,7 +28,7 @@ def test_every_generated_record_meets_the_contracts():
     assert any(x.native for x in listed)  # some names in their own script
     reg = data.registry(5)
     registry_from_mapping(reg)  # raises if any account is invalid
-    kinds = Counter()
+    kinds: Counter[str] = Counter()
     for g in data.payments(3_000, 5, listed, reg):
         parse_payment(g.payment)  # raises if invalid
         kinds[g.kind] += 1

@@ -14,7 +14,7 @@ from tests.ops.test_match_eval import write_ofac
 
 pytestmark = pytest.mark.integration
 
-KEYS = {
+KEYS: dict[str, type | tuple[type, ...]] = {
     "engine_per_s": (int, float),
     "engine_p99_ms": (int, float),
     "e2e_per_s": (int, float),

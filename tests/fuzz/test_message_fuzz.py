@@ -203,7 +203,7 @@ def random_tags(draw: st.DrawFn) -> bytes:
     return b"<" + name + attrs + b">" + inner + b"</" + name + b">"
 
 
-pieces = st.one_of(
+pieces: st.SearchStrategy[bytes] = st.one_of(
     st.sampled_from(CONTROL + UNICODE + INVALID_UTF8),
     st.sampled_from(XML_BITS + MT_BITS + ENTITY_REFERENCES),
     st.sampled_from(DOCTYPES),
@@ -531,7 +531,8 @@ def line_count(data: bytes) -> int:
 
 def check_file(data: bytes, name: str) -> tuple[int, int, int]:
     """(decisions, dead-letters, blank lines) of FileScreener.run on data, each checked."""
-    out, dead = io.StringIO(), []
+    out = io.StringIO()
+    dead: list[dict[str, Any]] = []
     summary = bounded(
         lambda: FileScreener(packaged_rules(), REGISTRY).run(name, io.BytesIO(data), out, dead.append),
         "FileScreener.run",
@@ -750,7 +751,7 @@ def test_a_folder_of_mutated_files(files: list[tuple[bytes, str]]) -> None:
             path.write_bytes(content)
             paths.append(path)
         (folder / ".hidden.xml").write_bytes(b"<not screened")
-        out, dead = io.StringIO(), []
+        out, dead = io.StringIO(), list[dict[str, Any]]()
         summary = bounded(
             lambda: FileScreener(packaged_rules(), REGISTRY).run_folder(folder, out, dead.append), "run_folder", b""
         )

@@ -47,7 +47,7 @@ class LocalS3:
     def storage_engine(self) -> str:
         return f"s3://{self.bucket}/"
 
-    def start(self, timeout: float = 30.0) -> LocalS3:
+    def start(self, timeout: float = 30.0) -> Self:
         server = Path(sys.executable).with_name("moto_server")
         log = self.log_path.open("ab")
         self._proc = subprocess.Popen(
@@ -63,7 +63,7 @@ class LocalS3:
         else:
             self.stop()
             raise RuntimeError(f"moto_server did not listen on {self.endpoint}")
-        import boto3
+        import boto3  # type: ignore[import-untyped]  # boto3 ships no type information
 
         client = boto3.client(
             "s3",

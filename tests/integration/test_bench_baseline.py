@@ -25,7 +25,8 @@ def test_the_naive_agent_binds_no_fixed_port(settings: Settings, tmp_path: Path)
     try:
         ensure_topics(settings)
         source, target = "bench-naive-in", "bench-naive-out"
-        from confluent_kafka.admin import AdminClient, NewTopic
+        from confluent_kafka.admin import AdminClient
+        from confluent_kafka.cimpl import NewTopic
 
         admin = AdminClient(settings.kafka_config())
         for future in admin.create_topics([NewTopic(t, 1, 1) for t in (source, target)]).values():

@@ -6,6 +6,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from streams.worker import SHUTDOWN_DEADLINE_S
 from tests.integration.conftest import SAMPLES, Worker
 
 
-def _ready(worker: Worker) -> tuple[int, dict]:
+def _ready(worker: Worker) -> tuple[int, dict[str, Any]]:
     try:
         return 200, worker.readyz()
     except urllib.error.HTTPError as exc:

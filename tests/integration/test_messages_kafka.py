@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 from ops.kafka_commands import produce_payments
 from ops.screen_file import FileScreener, input_files, load_registry_file
@@ -24,7 +25,7 @@ BAD = [
 ]
 
 
-def offline(paths: list[Path]) -> dict[str, dict]:
+def offline(paths: list[Path]) -> dict[str, dict[str, Any]]:
     out = io.StringIO()
     screener = FileScreener(load_rules(), load_registry_file(SAMPLES / "registry.yaml"))
     for path in paths:

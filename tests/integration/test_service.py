@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -28,7 +29,7 @@ SAMPLE_COUNT = len((SAMPLES / "payments.jsonl").read_text().splitlines())
 COMPARED = ("decision", "hits", "citations", "notices", "rules_version", "registry_version")
 
 
-def offline_decisions() -> dict[str, dict]:
+def offline_decisions() -> dict[str, dict[str, Any]]:
     out = io.StringIO()
     FileScreener(load_rules(), load_registry_file(SAMPLES / "registry.yaml")).run(
         "samples", (SAMPLES / "payments.jsonl").open("rb"), out, lambda _: None

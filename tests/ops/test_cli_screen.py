@@ -8,6 +8,7 @@ import sys
 import tracemalloc
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,6 +23,7 @@ REGISTRY = SAMPLES / "registry.yaml"
 
 def run(args, capsys):
     """main() with args: (exit code, stdout, stderr); returning normally is exit code 0."""
+    code: int | str | None
     try:
         main([*args])
         code = 0
@@ -200,8 +202,7 @@ def test_match_eval_prints_precision_and_recall(capsys):
 
 def test_a_payment_whose_screening_raises_is_dead_lettered_and_the_run_goes_on(tmp_path, monkeypatch):
     import ops.screen_file
-
-    real = ops.screen_file.screen
+    from rules.engine import screen as real  # the engine's screen, which ops.screen_file calls
 
     def failing(p, *args):
         if p.payment_id == "P-002":
@@ -210,7 +211,8 @@ def test_a_payment_whose_screening_raises_is_dead_lettered_and_the_run_goes_on(t
 
     monkeypatch.setattr(ops.screen_file, "screen", failing)
     lines = (SAMPLES / "payments.jsonl").read_bytes().splitlines()[:3]
-    out, dead = io.StringIO(), []
+    out = io.StringIO()
+    dead: list[dict[str, Any]] = []
     summary = FileScreener(load_rules(), load_registry_file(REGISTRY)).run(
         "in", io.BytesIO(b"\n".join(lines) + b"\n"), out, dead.append
     )

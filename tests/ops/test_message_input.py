@@ -5,6 +5,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,7 @@ TWO_MT = Path(__file__).resolve().parents[1] / "schemas" / "messages" / "mt" / "
 
 
 def run(args, capsys):
+    code: int | str | None
     try:
         main([*args])
         code = 0
@@ -74,7 +76,8 @@ def test_the_sample_messages_decide_as_documented(tmp_path, capsys):
 
 def _screen_folder(folder: Path):
     screener = FileScreener(load_rules(), load_registry_file(REGISTRY), as_of=SCREENED_AT)
-    out, dead = io.StringIO(), []
+    out = io.StringIO()
+    dead: list[dict[str, Any]] = []
     summary = screener.run_folder(folder, out, dead.append)
     return summary, [json.loads(line) for line in out.getvalue().splitlines()], dead
 
@@ -177,7 +180,8 @@ def test_json_lines_after_a_first_line_that_looks_like_xml_are_still_lines(name)
     good = (SAMPLES / "payments.jsonl").read_bytes().splitlines()[:3]
     data = b"<html>not a payment</html>\n" + b"\n".join(good) + b"\n"
     screener = FileScreener(load_rules(), load_registry_file(REGISTRY), as_of=SCREENED_AT)
-    out, dead = io.StringIO(), []
+    out = io.StringIO()
+    dead: list[dict[str, Any]] = []
     summary = screener.run(name, io.BytesIO(data), out, dead.append)
     assert summary.screened == 3
     assert [(d["line"], d["original"]) for d in dead] == [(1, "<html>not a payment</html>")]

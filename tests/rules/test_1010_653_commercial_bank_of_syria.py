@@ -1,11 +1,13 @@
 """31 CFR 1010.653, special measures against Commercial Bank of Syria."""
 
+from typing import Any
+
 from tests.conftest import account, hits_of, payment, registry
 
 CBS = {"bic": "CMSYSYDAXXX", "name": "Commercial Bank of Syria", "country": "SY"}
 
 
-def _owned(pct: float) -> list[dict]:
+def _owned(pct: float) -> list[dict[str, Any]]:
     return [
         CBS,
         {

@@ -1,8 +1,10 @@
 """31 CFR 1010.660, special measures against Bank of Dandong."""
 
+from typing import Any
+
 from tests.conftest import account, hits_of, payment, registry
 
-DANDONG = [
+DANDONG: list[dict[str, Any]] = [
     {"bic": "DDGBCNBDXXX", "name": "Bank of Dandong Co., Ltd.", "country": "CN"},
     {
         "bic": "DDGHHKHHXXX",

@@ -7,7 +7,7 @@ from rules.similarity import POSSIBLE_MATCH
 
 
 def _index(listed):
-    entries = []
+    entries: list[tuple[str, str, bool]] = []
     for x in listed:
         entries.extend((n, x.entry["id"], False) for n in (x.entry["name"], *x.entry["aliases"]))
     return NameIndex(entries)

@@ -3,6 +3,7 @@
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -17,7 +18,7 @@ SPECIAL_MEASURES = {"1010.651", "1010.653", "1010.658", "1010.659", "1010.660", 
 KNOWN_GAPS: dict[str, str] = {}
 
 
-def _load(corpus: str) -> tuple[dict, dict]:
+def _load(corpus: str) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     folder = GOLDEN / corpus
     expected = {e["id"]: e for e in json.loads((folder / "expected.json").read_text(encoding="utf-8"))}
     lines = (folder / "payments.jsonl").read_text(encoding="utf-8").splitlines()

@@ -5,16 +5,17 @@ import contextlib
 import random
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type information
 
 from rules import parse_payment, registry_from_mapping, screen
 from rules.payment import MAX_ID, MAX_LINES, PaymentError, source_field
 from schemas.iso20022 import is_iso20022, parse_iso20022, split_iso20022
 from schemas.iso20022_fields import MAX_DEPTH, MAX_ELEMENTS
-from schemas.messages import MAX_ERROR, MAX_MESSAGE_BYTES, AccountMapping, MessageError
+from schemas.messages import MAX_ERROR, MAX_MESSAGE_BYTES, AccountMapping, Adapted, MessageError
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = Path(__file__).parent / "messages" / "iso20022"
@@ -35,6 +36,12 @@ def adapt(name: str, **kw):
 def only(name: str, **kw):
     (adapted,) = adapt(name, **kw)
     assert adapted.error is None
+    return adapted.payment
+
+
+def payment_of(adapted: Adapted) -> dict[str, Any]:
+    """The payment of a transaction that has one (one without fails the test with its error)."""
+    assert adapted.payment is not None, adapted.error
     return adapted.payment
 
 
@@ -334,7 +341,9 @@ def test_pacs009_cov_carries_the_underlying_transfer():
         "underlying.instructions[0]": "CdtTrfTxInf/UndrlygCstmrCdtTrf/InstrForCdtrAgt/InstrInf",
     }
     assert {k: fields.get(k) for k in expected} == expected
-    assert parse_payment(payment).underlying.creditor_agent.country == "KP"
+    underlying = parse_payment(payment).underlying
+    assert underlying is not None and underlying.creditor_agent is not None
+    assert underlying.creditor_agent.country == "KP"
 
 
 def test_later_versions_are_read_alike():
@@ -346,6 +355,7 @@ def test_later_versions_are_read_alike():
         (adapted,) = parse_iso20022(
             read("pacs008_v10.xml").replace(b"pacs.008.001.10", f"pacs.008.001.{version}".encode())
         )
+        assert adapted.payment is not None
         assert adapted.payment["debtor"]["name"] == "Cafe Serra Azul Ltda"
 
 
@@ -356,6 +366,7 @@ def test_every_good_sample_maps_to_valid_payments(path):
     assert split_iso20022(data) == [data.rstrip()]
     for adapted in parse_iso20022(data):
         assert adapted.error is None
+        assert adapted.payment is not None
         payment = parse_payment(adapted.payment)
         assert adapted.source_fields is adapted.payment["source_fields"]
         assert payment.source_fields == adapted.source_fields
@@ -466,6 +477,7 @@ def test_operator_samples_screen_as_documented(rules):
     got = {}
     for path in sorted(OPS_MESSAGES.glob("pacs*.xml")):
         (adapted,) = parse_iso20022(path.read_bytes())
+        assert adapted.payment is not None
         payment = parse_payment(adapted.payment)
         assert payment.correspondent_account_id == "ACC-DE-001"
         decision = screen(payment, registry, rules, payment.created_at)
@@ -540,7 +552,10 @@ def test_created_at_rules():
             )
         data = data.replace(b"<CreDtTm>2025-06-10T10:00:00Z</CreDtTm>", cre.encode())
         (adapted,) = parse_iso20022(data)
-        return adapted.error or adapted.payment["created_at"]
+        if adapted.error:
+            return adapted.error
+        assert adapted.payment is not None
+        return adapted.payment["created_at"]
 
     assert created("", "<CreDtTm>2025-06-10T10:00:00+05:30</CreDtTm>") == "2025-06-10T04:30:00Z"
     assert created("", "<CreDtTm>2025-06-10T10:00:00.123456789Z</CreDtTm>") == "2025-06-10T10:00:00.123456Z"
@@ -561,6 +576,7 @@ def test_payment_id_falls_back_and_must_be_unique_in_the_message():
         "<EndToEndId>SAME</EndToEndId>", "<InstrId>I-1</InstrId><EndToEndId>SAME</EndToEndId>"
     )
     first, second = parse_iso20022(tx_message(tx1 + simple_tx("SAME"), nb=2))
+    assert first.payment is not None and second.payment is not None
     assert first.payment["payment_id"] == "I-1"
     assert first.payment["source_fields"]["payment_id"] == "CdtTrfTxInf/PmtId/InstrId"
     assert second.payment["payment_id"] == "SAME"
@@ -579,6 +595,7 @@ def test_a_cover_header_without_an_underlying_transfer_is_an_error():
     )
     # Without the header's word, the same transfer is a core pacs.009.
     (core,) = parse_iso20022((data[:start] + data[end:]).replace(b"swift.cbprplus.cov.03", b"swift.cbprplus.02"))
+    assert core.payment is not None
     assert core.payment["message_type"] == "pacs.009"
 
 
@@ -604,6 +621,7 @@ def test_other_institutions_of_the_route_are_intermediaries():
     ).encode()
     (adapted,) = parse_iso20022(header + data + b"</Envelope>")
     payment = adapted.payment
+    assert payment is not None
     assert payment["instructing_agent"] == {"bic": "HNSEDEFF"}
     # The header's sender differs from the instructing agent: screened, not dropped.
     assert payment["intermediary_agents"] == [
@@ -623,6 +641,7 @@ def test_comments_cdata_and_whitespace_do_not_hide_text():
     address = "<PstlAdr><AdrLine><![CDATA[Pyongyang <KP>]]></AdrLine></PstlAdr>"
     tx = simple_tx().replace("<Nm>Acme Export LLC</Nm>", name + address)
     (adapted,) = parse_iso20022(tx_message(tx))
+    assert adapted.payment is not None
     assert adapted.payment["debtor"] == {"name": "Bank of Dandong Co.", "address": ["Pyongyang <KP>"]}
 
 
@@ -630,6 +649,7 @@ def test_text_beside_elements_is_kept():
     tx = simple_tx().replace("<Dbtr><Nm>Acme Export LLC</Nm></Dbtr>", "<Dbtr>Kim Chol<Nm>Acme Export LLC</Nm></Dbtr>")
     tx = tx.replace("<PmtId>", "Ri Song<PmtId>")
     (adapted,) = parse_iso20022(tx_message(tx))
+    assert adapted.payment is not None
     assert adapted.payment["debtor"] == {"name": "Acme Export LLC", "address": ["Dbtr Kim Chol"]}
     assert adapted.payment["remittance_information"] == ["Ri Song"]
     assert adapted.source_fields["remittance_information[0]"] == "CdtTrfTxInf"
@@ -649,6 +669,7 @@ def test_long_free_text_is_packed_into_the_line_limit_not_refused():
     strd = "".join(f"<AddtlRmtInf>Line {i} of the remittance advice</AddtlRmtInf>" for i in range(150))
     tx = simple_tx(extra=f"<RmtInf><Strd>{strd}</Strd></RmtInf>")
     (adapted,) = parse_iso20022(tx_message(tx))
+    assert adapted.payment is not None
     lines = adapted.payment["remittance_information"]
     assert len(lines) <= MAX_LINES
     joined = " ".join(lines)
@@ -671,10 +692,12 @@ def test_a_source_map_over_the_bound_keeps_the_objects_entries():
         f"<UltmtDbtr><Nm>V</Nm>{adr}</UltmtDbtr></CdtTrfTxInf>"
     )
     (adapted,) = parse_iso20022(tx_message(tx))
+    assert adapted.payment is not None
     payment = parse_payment(adapted.payment)
     # Over 1,100 entries with one per address line: the lines' entries go, the objects' stay.
     assert len(adapted.source_fields) <= 1024
     assert "debtor.address[3]" not in adapted.source_fields
+    assert payment.debtor is not None
     assert len(payment.debtor.address) == 60
     assert source_field(adapted.source_fields, "debtor.address[3]") == "CdtTrfTxInf/Dbtr/PstlAdr"
     assert (
@@ -686,6 +709,7 @@ def test_a_source_map_over_the_bound_keeps_the_objects_entries():
 def test_oversized_fields_are_left_to_the_contract():
     tx = simple_tx().replace("Acme Export LLC", "A" * 600)
     (adapted,) = parse_iso20022(tx_message(tx))
+    assert adapted.payment is not None
     with pytest.raises(PaymentError, match=r"debtor\.name: oversized field"):
         parse_payment(adapted.payment)
 
@@ -724,7 +748,7 @@ def test_one_bad_message_in_a_file_does_not_stop_the_others():
     outcomes = []
     for message in messages:
         try:
-            outcomes.append(parse_iso20022(message)[0].payment["payment_id"])
+            outcomes.append(payment_of(parse_iso20022(message)[0])["payment_id"])
         except MessageError as exc:
             outcomes.append(str(exc)[:20])
     assert outcomes == [
@@ -789,6 +813,7 @@ def test_an_element_of_another_namespace_in_the_document_is_refused():
     # SplmtryData is an open extension; its text is still kept.
     supplement = '<SplmtryData><Envlp><x:Note xmlns:x="urn:other">Hidden Name</x:Note></Envlp></SplmtryData>'
     (adapted,) = parse_iso20022(tx_message(simple_tx(extra=supplement)))
+    assert adapted.payment is not None
     assert adapted.payment["remittance_information"] == ["Hidden Name"]
 
 
@@ -810,6 +835,7 @@ def test_size_depth_element_and_transaction_limits():
 def test_error_texts_stay_bounded():
     tx = simple_tx(amount="9" * 5000)
     (adapted,) = parse_iso20022(tx_message(tx))
+    assert adapted.error is not None
     assert len(adapted.error) <= MAX_ERROR
     with pytest.raises(MessageError) as info:
         parse_iso20022(f"<{'R' * 1000} xmlns='urn:{'n' * 1000}'/>".encode())
@@ -842,7 +868,7 @@ def test_split_a_wrapper_of_envelopes_and_documents():
     )
     messages = split_iso20022(wrapped)
     assert [etree.QName(etree.fromstring(m)).localname for m in messages] == ["BizMsgEnvlp", "Body", "Document"]
-    ids = [a.payment["payment_id"] for m in messages for a in parse_iso20022(m)]
+    ids = [payment_of(a)["payment_id"] for m in messages for a in parse_iso20022(m)]
     assert ids == [
         "3f1c2a9e-7b64-4d0e-9a51-2c8e6f4b7d10",
         "c4d5e6f7-0a1b-4c2d-9e3f-4a5b6c7d8e9f",

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type information
 
 from ops.screen_file import load_registry_file
 from rules import Decision, load_rules, parse_payment, screen
@@ -93,7 +93,8 @@ INSTITUTION = ("FinInstnId", "BrnchId")  # BranchAndFinancialInstitutionIdentifi
 
 
 def _local(el: etree._Element) -> str:
-    return etree.QName(el).localname
+    name: str = etree.QName(el).localname
+    return name
 
 
 def _order(el: etree._Element, kind: str) -> tuple[str, ...] | None:
@@ -166,7 +167,8 @@ class Message:
     def bytes(self) -> bytes:
         _assert_schema_order(self.doc, self.kind)
         etree.cleanup_namespaces(self.envelope)
-        return etree.tostring(self.envelope, xml_declaration=True, encoding="UTF-8")
+        data: bytes = etree.tostring(self.envelope, xml_declaration=True, encoding="UTF-8")
+        return data
 
 
 def clean_cov() -> Message:
@@ -195,6 +197,7 @@ SOURCES: dict[str, Callable[[], Message]] = {
 def decide(data: bytes, accounts: AccountMapping = NO_MAPPING) -> Decision:
     (adapted,) = parse_iso20022(data, accounts)
     assert adapted.error is None, adapted.error
+    assert adapted.payment is not None
     return screen(parse_payment(adapted.payment), REGISTRY, RULES, AS_OF)
 
 

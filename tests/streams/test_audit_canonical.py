@@ -12,7 +12,7 @@ from streams.decision_record import canonical_json
 
 # Any Unicode text but lone surrogates (which no decoded Avro string holds), ASCII keys as in every
 # record the chain holds.
-texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+texts = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=40)
 keys = st.text(alphabet=string.ascii_letters + "_", min_size=1, max_size=12)
 fields = st.dictionaries(keys, st.one_of(texts, st.integers(min_value=-(2**63), max_value=2**63 - 1)), max_size=14)
 

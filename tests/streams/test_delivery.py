@@ -6,16 +6,24 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from typing import cast
 
 import pytest
+from confluent_kafka import KafkaError, Message
 
+from rules import Registry
+from streams.audit import AuditChains
 from streams.batches import Batches
 from streams.delivery import Delivery, Outbox
+from streams.kafka_io import DeliveryCallback
 from streams.metrics import Metrics
+from streams.notice_processing import NoticeProcessor
+from streams.processing import PaymentProcessor
 from streams.records import Out, Outcome, Source
+from streams.serde import Serde
+from streams.settings import Settings
 from streams.stages import Stages
+from streams.stores import NoticesSent
 
 AUDIT = "audit"
 
@@ -24,18 +32,27 @@ class FakeProducer:
     """Keeps what was produced and its delivery callbacks; `deliver` reports them."""
 
     def __init__(self, full_once: bool = False, produce_seconds: float = 0.0) -> None:
-        self.produced: list[tuple[str, bytes | None, bytes | None, int | None]] = []
-        self.callbacks: list[Callable[[Any, Any], None]] = []
+        self.produced: list[tuple[str, str | bytes | None, str | bytes | None, int | None]] = []
+        self.callbacks: list[DeliveryCallback] = []
         self.polls = 0
         self.full_once = full_once
         self.produce_seconds = produce_seconds
 
-    def produce(self, topic, value=None, key=None, partition=None, on_delivery=None, callback=None) -> None:
+    def produce(
+        self,
+        topic: str,
+        value: str | bytes | None = None,
+        key: str | bytes | None = None,
+        partition: int | None = None,
+        callback: DeliveryCallback | None = None,
+        on_delivery: DeliveryCallback | None = None,
+    ) -> None:
         if self.full_once:
             self.full_once = False
             raise BufferError("queue full")
         time.sleep(self.produce_seconds)
         self.produced.append((topic, key, value, partition))
+        assert on_delivery is not None, "produced without a delivery report"
         self.callbacks.append(on_delivery)
 
     def poll(self, timeout: float = -1) -> int:
@@ -45,7 +62,7 @@ class FakeProducer:
     def flush(self, timeout: float = -1) -> int:
         return 0
 
-    def deliver(self, index: int, err: object | None = None) -> None:
+    def deliver(self, index: int, err: str | None = None) -> None:
         class Msg:
             def topic(self) -> str:
                 return "t"
@@ -53,7 +70,9 @@ class FakeProducer:
             def partition(self) -> int:
                 return 0
 
-        self.callbacks[index](err, Msg())
+        # Stand-ins for confluent_kafka's KafkaError and Message: the outbox only takes str() of
+        # the error and the message's topic and partition.
+        self.callbacks[index](cast("KafkaError | None", err), cast("Message", Msg()))
 
 
 async def settle() -> None:
@@ -201,7 +220,13 @@ def test_a_full_producer_queue_is_waited_out_not_dropped() -> None:
 # -- a batch, timed ------------------------------------------------------------------------
 
 
-class FakePayments:
+class FakePayments(PaymentProcessor):
+    """Allows every payment. A batch only calls `process`, so the real processor's engine, registry
+    and stores are not built."""
+
+    def __init__(self) -> None:
+        pass
+
     def process(self, src: Source) -> list[Outcome]:
         return [Outcome([Out("decisions", src.key or b"", b"d"), Out(AUDIT, b"c", b"a", 0)], decision="allow")]
 
@@ -211,12 +236,10 @@ def test_a_batch_hands_its_records_over_together_and_times_the_produce_stage() -
         producer = FakeProducer(produce_seconds=0.002)
         outbox = Outbox(producer, AUDIT)
         stages = Stages()
-
-        class Registry:
-            version = "reg-1"
-
-        # Notice requests are not in this batch: no notice processor or store is needed.
-        batches = Batches("payments", FakePayments(), None, None, outbox, Metrics(), stages, Registry())
+        settings = Settings()
+        # Notice requests are not in this batch: the notice processor and store go unused.
+        notices = NoticeProcessor(settings, Serde(settings), AuditChains(settings, Serde(settings)))
+        batches = Batches("payments", FakePayments(), notices, NoticesSent(), outbox, Metrics(), stages, Registry())
         sources = [Source("payments", 0, i, f"p{i}".encode(), b"{}", time.time()) for i in range(3)]
         future = batches.screen_records(sources)
         assert [p[:2] for p in producer.produced] == [("decisions", b"p0"), ("decisions", b"p1"), ("decisions", b"p2")]

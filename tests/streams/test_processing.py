@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from typing import Any
 
 import pytest
 
@@ -10,7 +11,7 @@ from schemas.codec import decode_single_object
 from streams.audit import AuditChains, check_partition
 from streams.notice_processing import NoticeProcessor
 from streams.processing import PaymentProcessor
-from streams.records import Source
+from streams.records import Out, Source
 from streams.registry_processing import RegistryProcessor, apply_registry_change
 from streams.serde import Serde
 from streams.settings import Settings
@@ -47,7 +48,7 @@ def process(processor, source):
 
 
 def by_topic(outcome):
-    out = {}
+    out: dict[str, list[Out]] = {}
     for o in outcome.outputs:
         out.setdefault(o.topic, []).append(o)
     return out
@@ -115,6 +116,7 @@ def test_notice_goes_out_once_per_account_and_section(settings, chains, processo
     notices = NoticeProcessor(settings, Serde(settings), chains)
     sent: dict[str, str] = {}
     first = notices.process(src(request.value, topic="screening.notice-requests"), sent, "g")
+    assert first.remember is not None
     key, notice_id, _ = first.remember
     sent[key] = notice_id
     second = notices.process(src(request.value, 1, topic="screening.notice-requests"), sent, "g")
@@ -146,18 +148,20 @@ def test_audit_chain_verifies_and_detects_tampering(settings, processor):
         records += [o.value for o in outcome.outputs if o.topic == "screening.audit"]
     good = list(enumerate(records))
     assert check_partition(settings, serde, 0, good) == (4, None)
-    assert check_partition(settings, serde, 0, [good[0], good[2], good[3]])[1].problem.startswith("sequence 2")
+    skipped = check_partition(settings, serde, 0, [good[0], good[2], good[3]])[1]
+    assert skipped is not None
+    assert skipped.problem.startswith("sequence 2")
     _, rec = decode_single_object(records[1])
     rec["body"] = rec["body"].replace("pass", "block")
     altered = serde.encode("screening.audit", "AuditRecord", rec)
     broken = check_partition(settings, serde, 0, [good[0], (1, altered), good[2]])[1]
+    assert broken is not None
     assert broken.offset == 1 and "altered" in broken.problem
 
 
 def test_payment_whose_screening_raises_is_dead_lettered_and_the_next_is_decided(processor, monkeypatch):
     import streams.processing
-
-    real = streams.processing.screen
+    from rules import screen as real  # the engine's screen, which streams.processing calls
 
     def failing(p, *args):
         if p.payment_id == "POISON":
@@ -190,7 +194,7 @@ def test_registry_keys_are_canonical_bic11_so_a_bic8_tombstone_deletes_the_same_
     assert change["key"] == "KKBCKPPYXXX" and reg.institution_by_bic("KKBCKPPY") is None
 
 
-def _forged(settings, serde, record: dict, key: bytes = b"x" * 32) -> bytes:
+def _forged(settings: Settings, serde: Serde, record: dict[str, Any], key: bytes = b"x" * 32) -> bytes:
     """A record someone without the service's key wrote: well chained, keyed with their own key."""
     from streams.audit import record_hash
 
@@ -224,6 +228,7 @@ def test_a_forged_decision_on_the_trail_is_not_trusted_and_the_payment_is_screen
     records = list(enumerate([*values, _forged(settings, serde, forged)]))
     trusted, broken = trusted_records(settings, serde, 0, records)
     assert [r["subject_id"] for r in trusted] == ["OK0", "OK1"]
+    assert broken is not None
     assert broken.offset == 2 and "altered or forged" in broken.problem
     decided = Decided()
     decided.load(0, trusted)
@@ -237,7 +242,7 @@ def test_records_under_a_rotated_key_verify_while_the_old_key_is_kept(monkeypatc
     old = Settings(partitions=2, audit_keys={"2025": "a" * 64})
     new = Settings(partitions=2, audit_keys={"2025": "a" * 64, "2026": "b" * 64}, audit_key_id="2026")
     serde = Serde(old)
-    values = []
+    values: list[bytes] = []
     for s in (old, new):
         chains = AuditChains(s, serde)
         if values:
@@ -259,7 +264,9 @@ def test_records_under_a_rotated_key_verify_while_the_old_key_is_kept(monkeypatc
         )
     assert check_partition(new, serde, 0, enumerate(values)) == (2, None)
     dropped = Settings(partitions=2, audit_keys={"2026": "b" * 64})
-    assert "a key this service does not hold" in check_partition(dropped, serde, 0, enumerate(values))[1].problem
+    unkeyed = check_partition(dropped, serde, 0, enumerate(values))[1]
+    assert unkeyed is not None
+    assert "a key this service does not hold" in unkeyed.problem
 
 
 def test_no_trail_is_written_without_a_key(monkeypatch):

@@ -10,10 +10,13 @@ import asyncio
 import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Literal, overload
 
 import pytest
-from confluent_kafka import TopicPartition
+from confluent_kafka import KafkaError, TopicPartition
 
+from streams.metrics import Metrics
+from streams.ports import RebalanceCallback
 from streams.records import Source
 from streams.screen_loop import MAX_IN_FLIGHT, ScreenLoop
 from streams.settings import Settings
@@ -30,7 +33,7 @@ class Msg:
     _topic: str
     _partition: int
     _offset: int
-    _error: object | None = None
+    _error: KafkaError | None = None
 
     def topic(self) -> str:
         return self._topic
@@ -47,7 +50,7 @@ class Msg:
     def value(self) -> bytes:
         return b"{}"
 
-    def error(self) -> object | None:
+    def error(self) -> KafkaError | None:
         return self._error
 
     def timestamp(self) -> tuple[int, int]:
@@ -72,12 +75,18 @@ class FakeConsumer:
         self.commits: list[tuple[list[tuple[str, int, int]], bool]] = []
         self.assignment: list[TopicPartition] = []
         self.closed = False
-        self.on_assign: Callable[[object, list[TopicPartition]], None] | None = None
-        self.on_revoke: Callable[[object, list[TopicPartition]], None] | None = None
-        self.on_lost: Callable[[object, list[TopicPartition]], None] | None = None
+        self.on_assign: RebalanceCallback | None = None
+        self.on_revoke: RebalanceCallback | None = None
+        self.on_lost: RebalanceCallback | None = None
 
     # -- the Consumer protocol --
-    def subscribe(self, topics, on_assign=None, on_revoke=None, on_lost=None) -> None:
+    def subscribe(
+        self,
+        topics: list[str],
+        on_assign: RebalanceCallback | None = None,
+        on_revoke: RebalanceCallback | None = None,
+        on_lost: RebalanceCallback | None = None,
+    ) -> None:
         self.calls.append(("subscribe", list(topics)))
         self.on_assign, self.on_revoke, self.on_lost = on_assign, on_revoke, on_lost
 
@@ -100,13 +109,21 @@ class FakeConsumer:
     def resume(self, partitions: list[TopicPartition]) -> None:
         self.calls.append(("resume", sorted((tp.topic, tp.partition) for tp in partitions)))
 
-    def commit(self, *, offsets: list[TopicPartition], asynchronous: bool = True) -> None:
+    # Overloaded as the Consumer protocol's is; a synchronous commit answers the offsets committed.
+    @overload
+    def commit(self, *, offsets: list[TopicPartition], asynchronous: Literal[True] = ...) -> None: ...
+    @overload
+    def commit(self, *, offsets: list[TopicPartition], asynchronous: Literal[False]) -> list[TopicPartition]: ...
+    def commit(self, *, offsets: list[TopicPartition], asynchronous: bool = True) -> list[TopicPartition] | None:
         self.commits.append(([(tp.topic, tp.partition, tp.offset) for tp in offsets], asynchronous))
+        return None if asynchronous else offsets
 
     def position(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
         return [TopicPartition(tp.topic, tp.partition, 0) for tp in partitions]
 
-    def get_watermark_offsets(self, partition: TopicPartition, timeout: float = -1, cached: bool = False):
+    def get_watermark_offsets(
+        self, partition: TopicPartition, timeout: float = -1, cached: bool = False
+    ) -> tuple[int, int]:
         return (0, 10)
 
     def close(self) -> None:
@@ -182,19 +199,6 @@ class LoopState:
     draining: bool = False
 
 
-class Metrics:
-    """The loop only sets the lag gauge."""
-
-    class _Gauge:
-        def labels(self, *_: str) -> Metrics._Gauge:
-            return self
-
-        def set(self, value: float) -> None:
-            pass
-
-    lag = _Gauge()
-
-
 @dataclass
 class Harness:
     loop: ScreenLoop
@@ -236,16 +240,17 @@ async def spin(times: int = 50) -> None:
         await asyncio.sleep(0.001)
 
 
-def harness(commit_interval_s: float = 0.001, **flusher: object) -> Harness:
+def harness(commit_interval_s: float = 0.001, remaining: int = 0, delivery_failed: str | None = None) -> Harness:
     settings = SETTINGS.model_copy(update={"commit_interval_s": commit_interval_s})
     consumer, screener, loader = FakeConsumer(), FakeScreener(), FakeLoader()
-    fl = FakeFlusher(**flusher)
+    fl = FakeFlusher(remaining=remaining, delivery_failed=delivery_failed)
     state = LoopState()
     crashes: list[BaseException] = []
 
     async def crash(exc: BaseException) -> None:
         crashes.append(exc)
 
+    # The real metrics, on a registry of their own (the loop only sets the lag gauge).
     loop = ScreenLoop(settings, state, screener, loader, fl, crash, Metrics(), make_consumer=lambda _: consumer)
     return Harness(loop, consumer, screener, loader, fl, state, crashes)
 
@@ -504,7 +509,7 @@ def test_consumer_errors_are_skipped_and_the_registry_is_waited_for() -> None:
         h.consumer.script.append(lambda: h.consumer.assign_partitions(0))
         h.state.registry_ready.set()
         await until(lambda: h.loop.assigned == {0})
-        h.feed([Msg(PAYMENTS, 0, -1, _error="transient"), *msgs(PAYMENTS, 0, 7)])
+        h.feed([Msg(PAYMENTS, 0, -1, _error=KafkaError(KafkaError._TRANSPORT, "transient")), *msgs(PAYMENTS, 0, 7)])
         await until(lambda: h.screener.batches)
         assert [(s.topic, s.partition, s.offset) for s in h.screener.batches[0]] == [(PAYMENTS, 0, 7)]
         assert h.screener.batches[0][0].timestamp == 1_750_000_000.0
