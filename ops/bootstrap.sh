@@ -58,9 +58,10 @@ ensure_kcat() {
 test_all() {
   setup
   ensure_kcat
-  say "ruff"
+  say "ruff (every rule, each ignore reasoned in pyproject.toml) and its format check"
   "$VENV/bin/ruff" check .
-  say "mypy --strict (rules, schemas)"
+  "$VENV/bin/ruff" format --check .
+  say "mypy --strict (every package: rules, schemas, streams, ops, tests)"
   "$VENV/bin/mypy"
   say "pytest"
   "$VENV/bin/python" -m pytest "$@"
