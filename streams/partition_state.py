@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from schemas.codec import CodecError
-from streams.audit import AuditChains, trusted_records
+from streams.audit import AuditChains
+from streams.audit_verify import trusted_records
 from streams.checkpoints import Checkpoint, CheckpointError
 from streams.checkpoints import load as load_checkpoints
 from streams.logs import get_logger

@@ -23,7 +23,7 @@ from ops.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from streams.audit import VerifyReport
+    from streams.audit_verify import VerifyReport
     from streams.settings import Settings
 
 registry_app = typer.Typer(help="The correspondent-account registry on Kafka.", no_args_is_help=True)
@@ -211,7 +211,7 @@ CheckpointsOpt = Annotated[
 
 def _verified(settings: Settings, checkpoints: Path | None) -> VerifyReport:
     """The verification report, turning key, checkpoint and broker problems into one line."""
-    from streams.audit import verify
+    from streams.audit_verify import verify
     from streams.checkpoints import CheckpointError, load
     from streams.serde import Serde
     from streams.settings import AuditKeyError

@@ -134,7 +134,7 @@ def assert_nothing_lost_or_doubled(
 ) -> None:
     """Every payment has a decision and never two different ones, no (account, section) has two
     different notices, and every audit chain verifies (issue 3's crash guarantees)."""
-    from streams.audit import verify
+    from streams.audit_verify import verify
     from streams.serde import Serde
 
     missing = [pid for pid in ids if pid not in decided]

@@ -19,7 +19,7 @@ import yaml
 from ops.kafka_commands import decoded_records, load_registry, produce_payments
 from ops.screen_file import FileScreener, load_registry_file
 from rules import load_rules
-from streams.audit import verify
+from streams.audit_verify import verify
 from streams.kafka_io import Sender
 from streams.serde import Serde
 from tests.integration.conftest import SAMPLES, Worker, collect

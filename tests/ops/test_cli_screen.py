@@ -222,10 +222,12 @@ def test_a_payment_whose_screening_raises_is_dead_lettered_and_the_run_goes_on(t
 
 
 def test_a_broken_audit_trail_exits_1(monkeypatch, capsys):
-    import streams.audit
+    import streams.audit_verify
 
-    broken = streams.audit.VerifyReport(3, {0: 3}, streams.audit.Break(0, 2, "aud-x", "hash does not chain"))
-    monkeypatch.setattr(streams.audit, "verify", lambda settings, serde, checkpoints=None: broken)
+    broken = streams.audit_verify.VerifyReport(
+        3, {0: 3}, streams.audit_verify.Break(0, 2, "aud-x", "hash does not chain")
+    )
+    monkeypatch.setattr(streams.audit_verify, "verify", lambda settings, serde, checkpoints=None: broken)
     with pytest.raises(SystemExit) as exc:
         main(["audit", "verify"])
     assert exc.value.code == 1
@@ -233,10 +235,12 @@ def test_a_broken_audit_trail_exits_1(monkeypatch, capsys):
 
 
 def test_an_intact_audit_trail_exits_0(monkeypatch, capsys):
-    import streams.audit
+    import streams.audit_verify
 
     monkeypatch.setattr(
-        streams.audit, "verify", lambda settings, serde, checkpoints=None: streams.audit.VerifyReport(3, {0: 3}, None)
+        streams.audit_verify,
+        "verify",
+        lambda settings, serde, checkpoints=None: streams.audit_verify.VerifyReport(3, {0: 3}, None),
     )
     main(["audit", "verify"])
     assert "audit trail intact" in capsys.readouterr().out
@@ -252,10 +256,12 @@ def test_blank_lines_are_counted_in_the_summary(tmp_path, capsys):
 
 
 def test_an_empty_audit_trail_is_not_reported_intact(monkeypatch, capsys):
-    import streams.audit
+    import streams.audit_verify
 
     monkeypatch.setattr(
-        streams.audit, "verify", lambda settings, serde, checkpoints=None: streams.audit.VerifyReport(0, {0: 0}, None)
+        streams.audit_verify,
+        "verify",
+        lambda settings, serde, checkpoints=None: streams.audit_verify.VerifyReport(0, {0: 0}, None),
     )
     with pytest.raises(SystemExit) as exc:
         main(["audit", "verify"])

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from schemas.codec import decode_single_object
-from streams.audit import AuditChains, check_partition
+from streams.audit import AuditChains
+from streams.audit_verify import check_partition
 from streams.checkpoints import Checkpoint, CheckpointError, append, load, sign
 from streams.serde import Serde
 from streams.settings import Settings

@@ -8,7 +8,8 @@ import pytest
 
 from rules import RegistryError
 from schemas.codec import decode_single_object
-from streams.audit import AuditChains, check_partition
+from streams.audit import AuditChains
+from streams.audit_verify import check_partition
 from streams.notice_processing import NoticeProcessor
 from streams.processing import PaymentProcessor
 from streams.records import Out, Source
@@ -204,7 +205,7 @@ def _forged(settings: Settings, serde: Serde, record: dict[str, Any], key: bytes
 
 
 def test_a_forged_decision_on_the_trail_is_not_trusted_and_the_payment_is_screened(settings, processor):
-    from streams.audit import trusted_records
+    from streams.audit_verify import trusted_records
 
     serde = Serde(settings)
     processor.audit.start_at(0)
