@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ops.bench.engine_bench import EngineResult
-from ops.bench.kafka_bench import Latency, Rate
+from ops.bench.kafka_bench import Rate
+from ops.bench.latency import Latency
 
 
 def say(text: str) -> None:

@@ -22,16 +22,8 @@ import yaml
 
 from ops.bench import data
 from ops.bench.cpu import CpuMeter
-from ops.bench.kafka_bench import (
-    Latency,
-    Rate,
-    cpu_per_record,
-    create_topics,
-    faust_naive,
-    kafka_raw_loop,
-    produce_all,
-    service_run,
-)
+from ops.bench.kafka_bench import Rate, cpu_per_record, create_topics, faust_naive, kafka_raw_loop, produce_all
+from ops.bench.latency import Latency, service_run
 from ops.bench.report import cpu_row, latency_row, rate_row, say
 from streams.settings import Settings
 
