@@ -234,6 +234,10 @@ class ListedRef:
     institution: ListedInstitution
 
 
+# No cached value (None may be one).
+_MISSING = object()
+
+
 @dataclass
 class RuleSet:
     """Everything the engine needs besides the payment and the registry, with its indexes."""
@@ -274,13 +278,13 @@ class RuleSet:
 
     def memo(self, key: Any, compute: Any) -> Any:
         """The cached value for key, computing it on a miss."""
-        try:
-            return self.match_cache[key]
-        except KeyError:
+        # A lookup with a default: a miss (a name never seen) raises no KeyError to catch.
+        value = self.match_cache.get(key, _MISSING)
+        if value is _MISSING:
             if len(self.match_cache) >= self.MATCH_CACHE_MAX:
                 self.match_cache.clear()
             value = self.match_cache[key] = compute()
-            return value
+        return value
 
     def __post_init__(self) -> None:
         try:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from rapidfuzz import process
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 from rapidfuzz.fuzz import ratio
 
 from rules.korean import (
@@ -38,7 +38,7 @@ from rules.korean import (
     kontsevich_readings,
     korean_key,
 )
-from rules.names import NameForm, TokenKind, consonants, name_form, text_tokens
+from rules.names import GENERIC_WORDS, NameForm, TokenKind, consonants, name_form, text_tokens
 from rules.similarity import (
     COMMON_NAME_MAX_WORDS,
     COMMON_WORD_NAMES,
@@ -67,6 +67,8 @@ INDEXED_MIN_SCORE = POSSIBLE_MATCH
 # Margin for the rounding of scores to one decimal (a raw 79.95 shows as 80.0).
 _ROUNDING = 0.001
 _SIMILAR_CACHE_MAX = 100_000
+# The shortest word two near words may be two edits apart in (similarity.max_edits).
+_TWO_EDITS = next(n for n in range(1, 100) if max_edits(n) >= 2)
 
 
 def _bare(word: str) -> str:
@@ -77,6 +79,19 @@ def _bare(word: str) -> str:
 def _deletions(word: str) -> set[str]:
     """The word and its forms with one letter deleted."""
     return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _within_edits(token: str, word: str, generic: bool) -> bool:
+    """Whether token_similarity may accept the two words, by their edit distance: two words (but
+    two forms of a generic word) are near only one typo apart, or at most max_edits apart (one
+    more when they sound alike). Counted in C, it spares most of the full tests."""
+    if generic and word in GENERIC_WORDS:
+        return True
+    edits = max_edits(min(len(token), len(word)))
+    apart = Levenshtein.distance(token, word, score_cutoff=edits + 1)
+    if apart <= edits:
+        return True
+    return apart == edits + 1 and (sound(token) == sound(word) or OSA.distance(token, word, score_cutoff=1) <= 1)
 
 
 def _weights(form: NameForm) -> dict[str, float]:
@@ -142,7 +157,7 @@ class NameIndex(Generic[T]):
                 for named, person in zip(self._names, people, strict=True)
             ]
         required: dict[str, list[int]] = defaultdict(list)
-        dropped_filed: dict[str, list[int]] = defaultdict(list)
+        dropped_pairs: dict[tuple[str, str], list[int]] = defaultdict(list)
         compact: dict[str, list[int]] = defaultdict(list)
         ends: dict[str, list[int]] = defaultdict(list)
         self._weights: list[dict[str, float]] = []
@@ -150,9 +165,10 @@ class NameIndex(Generic[T]):
         # name may miss: a cheap subset test before the full recall bound.
         self._essential: list[frozenset[str]] = []
         may_miss = 1 - INDEXED_MIN_SCORE / 100 + _ROUNDING
-        # Names of three or more distinctive words may be found with one of them dropped
-        # (similarity.DROPPED_PART_MATCH): filed under two of their words, so that dropping any
-        # one leaves one to find them by, and allowed to miss one word's weight.
+        # Names of three or more distinctive words may be found with a middle part dropped
+        # (similarity.DROPPED_PART_MATCH) when at least two of their distinctive words are in the
+        # query: filed under every pair of their distinctive words, so that a lookup reaches only
+        # names sharing two words with the query, not every name sharing one.
         self._distinct: list[frozenset[str]] = []
         for idx, named in enumerate(self._names):
             form = named.form
@@ -176,11 +192,13 @@ class NameIndex(Generic[T]):
                 covered += weights[tok]
                 if covered > may_miss * form.total:
                     break
-            # Dropping MAX_DROPPED words leaves one of these to find the name by.
-            for tok in sorted(distinct, key=lambda t: (frequency[t], t))[: MAX_DROPPED + 1] if dropped_ok else ():
-                dropped_filed[tok].append(idx)
+            if dropped_ok:
+                ordered = sorted(distinct)
+                for i, first in enumerate(ordered):
+                    for second in ordered[i + 1 :]:
+                        dropped_pairs[(first, second)].append(idx)
         self._required = {k: tuple(v) for k, v in required.items()}
-        self._dropped_filed = {k: tuple(v) for k, v in dropped_filed.items()}
+        self._dropped_pairs = {k: tuple(v) for k, v in dropped_pairs.items()}
         self._compact = {k: tuple(v) for k, v in compact.items()}
         self._index_korean()
         # Per listed name, the weight it may miss and still reach INDEXED_MIN_SCORE.
@@ -207,9 +225,10 @@ class NameIndex(Generic[T]):
         # two swapped all meet there); or are equal without the Arabic article.
         buckets: dict[str, set[str]] = defaultdict(set)
         by_deletion: dict[str, set[str]] = defaultdict(set)
+        by_start: dict[str, list[str]] = defaultdict(list)
         for tok in frequency:
             if len(tok) >= SHORT_TOKEN:
-                buckets[f"f:{tok[:2]}{len(tok)}"].add(tok)
+                by_start[tok[:2]].append(tok)
                 buckets[f"m:{sound(tok)}"].add(tok)
             buckets[f"a:{_bare(tok)}"].add(tok)
             buckets[f"d:{undoubled(tok)}"].add(tok)
@@ -222,6 +241,12 @@ class NameIndex(Generic[T]):
                     by_deletion[key].add(tok)
         self._buckets = {k: tuple(v) for k, v in buckets.items()}
         self._by_deletion = {k: tuple(v) for k, v in by_deletion.items()}
+        # Words by their first two letters, ordered by length: the lengths token_similarity can
+        # accept are one run, so one slice holds every candidate, filtered in one call.
+        self._by_start: dict[str, tuple[list[int], list[str]]] = {}
+        for start, words in by_start.items():
+            words.sort(key=lambda w: (len(w), w))
+            self._by_start[start] = ([len(w) for w in words], words)
 
     def _index_ends(self, ends: dict[str, list[int]]) -> None:
         """Per key, ordered by length: the lengths, the positions, and the compact forms for
@@ -266,32 +291,63 @@ class NameIndex(Generic[T]):
         key = korean_key(token)
         if key is not None:
             found.update(self._buckets.get(f"k:{key}", ()))
+        generic = token in GENERIC_WORDS
         if len(token) >= TYPO_MIN_LENGTH - 1:
             for key in _deletions(token):
-                found.update(w for w in self._by_deletion.get(key, ()) if token_similarity(token, w))
-        if len(token) >= SHORT_TOKEN:
-            # Words starting alike, of the lengths token_similarity can accept, and words that
-            # sound alike.
-            size = len(token)
-            keys = [
-                f"f:{token[:2]}{n}"
-                for n in range(max(SHORT_TOKEN, size - 4), size + 5)
-                if abs(size - n) <= max_edits(min(size, n)) + 1
-            ]
-            # Words starting alike are near only from TOKEN_MIN (similarity._near; one typo apart
-            # and generic forms are found above or reach it); sounding alike, from PHONETIC_MIN.
-            floors = [(key, TOKEN_MIN) for key in keys] + [(f"m:{sound(token)}", PHONETIC_MIN)]
-            for key, floor in floors:
-                bucket = self._buckets.get(key)
-                if bucket:
-                    # Near words pass a Jaro-Winkler floor first (in C), then the full test.
-                    hits = process.extract(token, bucket, scorer=JaroWinkler.similarity, score_cutoff=floor, limit=None)
-                    found.update(word for word, _, _ in hits if token_similarity(token, word))
+                for w in self._by_deletion.get(key, ()):
+                    # Words meeting at a deletion are one edit apart or two. Two apart, they are
+                    # near only if they sound alike or start alike (found below), or are both
+                    # generic: the cheap edit count spares the full test.
+                    if w in found or not (
+                        OSA.distance(token, w, score_cutoff=1) <= 1 or (generic and w in GENERIC_WORDS)
+                    ):
+                        continue
+                    if token_similarity(token, w):
+                        found.add(w)
+        for word in self._jaro_near(token, generic):
+            if word not in found and _within_edits(token, word, generic) and token_similarity(token, word):
+                found.add(word)
         result = frozenset(found)
         if len(self._similar_cache) >= _SIMILAR_CACHE_MAX:
             self._similar_cache.clear()
         self._similar_cache[token] = result
         return result
+
+    def _jaro_near(self, token: str, generic: bool) -> list[str]:
+        """The list's words starting alike, of the lengths token_similarity can accept, and the
+        words that sound alike, that pass a Jaro-Winkler floor (in C) before the full test.
+
+        Words starting alike are near only from TOKEN_MIN (similarity._near; one typo apart and
+        generic forms are found by similar_words' other keys or reach it); sounding alike, from
+        PHONETIC_MIN.
+        """
+        size = len(token)
+        if size < SHORT_TOKEN:
+            return []
+        near: list[str] = []
+        # The accepted lengths are one run: the bound grows with the shorter length and the gap
+        # shrinks as n nears size from below; above size, the gap grows against a fixed bound.
+        sizes = [n for n in range(max(SHORT_TOKEN, size - 4), size + 5) if abs(size - n) <= max_edits(min(size, n)) + 1]
+        if not generic:
+            # What only starting alike finds: words one edit apart meet at a deletion, words that
+            # sound alike under their metaphone key (below); the rest are two edits apart or more,
+            # which _near allows only when both words have _TWO_EDITS letters (two forms of a
+            # generic word are the exception: near by Jaro-Winkler alone).
+            sizes = [n for n in sizes if n >= _TWO_EDITS] if size >= _TWO_EDITS else []
+        posting = self._by_start.get(token[:2])
+        if posting is not None and sizes:
+            lengths, words = posting
+            first, last = bisect_left(lengths, sizes[0]), bisect_right(lengths, sizes[-1])
+            if first < last:
+                hits = process.extract(
+                    token, words[first:last], scorer=JaroWinkler.similarity, score_cutoff=TOKEN_MIN, limit=None
+                )
+                near.extend(word for word, _, _ in hits)
+        bucket = self._buckets.get(f"m:{sound(token)}")
+        if bucket:
+            hits = process.extract(token, bucket, scorer=JaroWinkler.similarity, score_cutoff=PHONETIC_MIN, limit=None)
+            near.extend(word for word, _, _ in hits)
+        return near
 
     def _dropped_candidates(self, form: NameForm, found: set[int]) -> set[int]:
         """Names of three distinctive words or more the query may give with a middle part
@@ -300,17 +356,19 @@ class NameIndex(Generic[T]):
         for tok in form.tokens:
             equal.add(tok)
             equal.update(self._buckets.get(f"a:{_bare(tok)}", ()))
-        if len(equal & self._vocabulary) < 2:
+        listed = sorted(equal & self._vocabulary)
+        if len(listed) < 2:
             return set()  # no listed name has two words equal to the query's
-        distinct = self._distinct
+        distinct, pairs = self._distinct, self._dropped_pairs
         out: set[int] = set()
-        for word in equal:
-            for idx in self._dropped_filed.get(word, ()):
-                if idx in found or idx in out:
-                    continue
-                have = len(distinct[idx] & equal)
-                if have >= 2 and len(distinct[idx]) - have <= MAX_DROPPED:
-                    out.add(idx)
+        # Two equal words at least, so the name is filed under a pair of the query's words.
+        for i, first in enumerate(listed):
+            for second in listed[i + 1 :]:
+                for idx in pairs.get((first, second), ()):
+                    if idx in found or idx in out:
+                        continue
+                    if len(distinct[idx]) - len(distinct[idx] & equal) <= MAX_DROPPED:
+                        out.add(idx)
         return out
 
     def _matched_words(self, form: NameForm) -> set[str]:
@@ -331,10 +389,14 @@ class NameIndex(Generic[T]):
             found.update(self._korean.get(key, ()))
         matched = self._matched_words(form)
         required, essential, weights, may_miss = self._required, self._essential, self._weights, self._may_miss
+        # A name filed under several matched words is tested once: the test does not depend on
+        # the word it was reached by.
+        tested: set[int] = set(found)
         for word in matched:
             for idx in required.get(word, ()):
-                if idx in found:
+                if idx in tested:
                     continue
+                tested.add(idx)
                 # The recall bound: the listed name's weight among the matched words.
                 if essential[idx] <= matched and (
                     sum(w for t, w in weights[idx].items() if t not in matched) <= may_miss[idx]
@@ -365,7 +427,10 @@ class NameIndex(Generic[T]):
         form = name_form(name)
         if not form.tokens:
             return []
-        pool: Iterable[int] = self.candidates(form) if min_score >= INDEXED_MIN_SCORE else range(len(self._names))
+        # In list order: equal scores for equal names (two listed persons of one name) rank by it,
+        # not by how the candidate set happened to be built.
+        indexed = min_score >= INDEXED_MIN_SCORE
+        pool: Iterable[int] = sorted(self.candidates(form)) if indexed else range(len(self._names))
         hits = self._scored(form, (self._names[idx] for idx in pool), min_score)
         return self._with_korean_readings(name, hits, min_score, indexed=True)
 
@@ -388,7 +453,7 @@ class NameIndex(Generic[T]):
         best = {id(h.name): h for h in hits}
         for reading in readings:
             form = name_form(reading)
-            names = (self._names[idx] for idx in self.candidates(form)) if indexed else self._names
+            names = (self._names[idx] for idx in sorted(self.candidates(form))) if indexed else self._names
             for hit in self._scored(form, names, min_score):
                 comparison = replace(hit.comparison, exact=False, rule=f"{hit.comparison.rule}; read in Korean")
                 known = best.get(id(hit.name))

@@ -55,13 +55,21 @@ def person_matches(rules: RuleSet, name: str, country: str | None) -> list[Perso
     return matches
 
 
-def _person_matches(rules: RuleSet, name: str, country: str | None) -> list[PersonMatch]:
+# A listed person a name matches: (score, person, listed variant, comparison).
+_NameMatch = tuple[float, BlockedPerson, str, Comparison]
+
+
+def _name_matches(rules: RuleSet, name: str) -> tuple[_NameMatch, ...]:
     """Listed persons the name matches (best variant each), after look-alike suppression.
 
-    Strong means the name policy's strong match (rules/similarity.py: the listed name is there)
-    with no country in the payment that the listed person is not known in; the others are
-    possible matches.
+    Memoised apart from the country, which does not enter the search: the same counterparty
+    written with another country (or none) costs no second search.
     """
+    found: tuple[_NameMatch, ...] = rules.memo(("person name", name), lambda: tuple(_search_name(rules, name)))
+    return found
+
+
+def _search_name(rules: RuleSet, name: str) -> list[_NameMatch]:
     best: dict[str, tuple[tuple[bool, float], BlockedPerson, str, Comparison]] = {}
     for hit in rules.sanctions.index.search(name, POSSIBLE_MATCH):
         comparison = hit.comparison
@@ -71,10 +79,22 @@ def _person_matches(rules: RuleSet, name: str, country: str | None) -> list[Pers
         rank = (comparison.strong, hit.score)
         if person.id not in best or rank > best[person.id][0]:
             best[person.id] = (rank, person, hit.name.form.original, comparison)
+    return [
+        (score, person, listed, comparison)
+        for (_, score), person, listed, comparison in best.values()
+        if suppressed_by_look_alike(rules, name, score) is None
+    ]
+
+
+def _person_matches(rules: RuleSet, name: str, country: str | None) -> list[PersonMatch]:
+    """Listed persons the name matches (best variant each), after look-alike suppression.
+
+    Strong means the name policy's strong match (rules/similarity.py: the listed name is there)
+    with no country in the payment that the listed person is not known in; the others are
+    possible matches.
+    """
     out: list[PersonMatch] = []
-    for (_, score), person, listed, comparison in best.values():
-        if suppressed_by_look_alike(rules, name, score) is not None:
-            continue
+    for score, person, listed, comparison in _name_matches(rules, name):
         contradicted = bool(country and person.countries and country not in person.countries)
         out.append(PersonMatch(person, listed, score, comparison.strong and not contradicted, contradicted, comparison))
     return out

@@ -9,7 +9,7 @@ matched on the part that is there.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from rules.catalog import ListedRef, RuleSet
@@ -30,6 +30,8 @@ _CUT_POSSIBLE_LETTERS = 10
 _CUT_MIN_PARTIAL = 2
 # How near an abbreviation its seat must be written, in words.
 _SEAT_WINDOW = 3
+# The field label name_evidence's memoised evidence carries until given the caller's.
+_ANY_FIELD = ""
 
 
 def suppressed_by_look_alike(rules: RuleSet, name: str, score: float) -> str | None:
@@ -41,12 +43,19 @@ def suppressed_by_look_alike(rules: RuleSet, name: str, score: float) -> str | N
 
 
 def _covered_matches(rules: RuleSet, name: str) -> tuple[tuple[ListedRef, float, str], ...]:
-    """Covered names a name matches, look-alikes suppressed: (listed ref, score, listed variant)."""
-    return tuple(
-        (hit.name.payload, hit.score, hit.name.form.original)
-        for hit in rules.covered_names.search(name, POSSIBLE_MATCH)
-        if suppressed_by_look_alike(rules, name, hit.score) is None
+    """Covered names a name matches, look-alikes suppressed: (listed ref, score, listed variant).
+
+    Memoised by the name alone: the same name recurs in other fields and with other countries.
+    """
+    found: tuple[tuple[ListedRef, float, str], ...] = rules.memo(
+        ("covered name", name),
+        lambda: tuple(
+            (hit.name.payload, hit.score, hit.name.form.original)
+            for hit in rules.covered_names.search(name, POSSIBLE_MATCH)
+            if suppressed_by_look_alike(rules, name, hit.score) is None
+        ),
     )
+    return found
 
 
 def name_evidence(rules: RuleSet, field: str, name: str, country: str | None = None) -> list[Evidence]:
@@ -56,10 +65,12 @@ def name_evidence(rules: RuleSet, field: str, name: str, country: str | None = N
     banks' branches and offices "in any jurisdiction" (1010.658(a)(1), 1010.661(a)(1)), and known
     look-alikes are suppressed by name instead. It does confirm an abbreviation (below).
     """
+    # Memoised by name and country only: the field enters the evidence as its label and nothing
+    # else, so the same name in another field (debtor, then creditor) costs no second search.
     found: tuple[Evidence, ...] = rules.memo(
-        ("name", field, name, country), lambda: tuple(_name_evidence(rules, field, name, country))
+        ("name", name, country), lambda: tuple(_name_evidence(rules, _ANY_FIELD, name, country))
     )
-    return list(found)
+    return [replace(ev, field=field) for ev in found]
 
 
 def _name_evidence(rules: RuleSet, field: str, name: str, country: str | None) -> list[Evidence]:

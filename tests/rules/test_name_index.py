@@ -2,8 +2,8 @@
 
 from ops.bench import data
 from rules.name_index import NameIndex
-from rules.names import name_form
-from rules.similarity import POSSIBLE_MATCH
+from rules.names import GENERIC_WORDS, name_form
+from rules.similarity import POSSIBLE_MATCH, token_similarity
 
 
 def _index(listed):
@@ -53,3 +53,34 @@ def test_a_search_below_the_indexed_floor_scans_everything():
     # "Alpha Zeta" scores 35 against "Alpha Beta": below the indexed floor, yet found by the scan.
     assert [h.name.payload for h in index.search("Alpha Zeta", 30)] == [1]
     assert index.search("Alpha Zeta", POSSIBLE_MATCH) == []
+
+
+def _edited(rng, word):
+    """word with one or two random edits: a letter changed, added, dropped, or two swapped."""
+    for _ in range(rng.choice((1, 2))):
+        i = rng.randrange(len(word))
+        op = rng.randrange(4)
+        if op == 0:
+            word = word[:i] + rng.choice("aehiklmnorsuy") + word[i + 1 :]
+        elif op == 1:
+            word = word[:i] + rng.choice("aehiklmnorsuy") + word[i:]
+        elif op == 2 and len(word) > 2:
+            word = word[:i] + word[i + 1 :]
+        elif len(word) > i + 1:
+            word = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    return word
+
+
+def test_similar_words_finds_every_word_token_similarity_accepts():
+    # The word keys (deletions, starts, sounds) and the edit-count filter only spare work: what
+    # similar_words returns is what comparing the word with every listed word accepts. Two forms
+    # of a generic word of very different lengths ("bank"/"banking") are left out by design.
+    rng = __import__("random").Random(11)
+    index = _index(data.blocked_persons(150, 5))
+    vocabulary = sorted(index._vocabulary)
+    tokens = sorted(set(vocabulary) | {_edited(rng, w) for w in vocabulary})
+    for token in tokens:
+        found = index.similar_words(token)
+        accepted = {w for w in vocabulary if token_similarity(token, w)}
+        assert found <= accepted, token
+        assert all(token in GENERIC_WORDS and w in GENERIC_WORDS for w in accepted - found), token
