@@ -22,7 +22,6 @@ import yaml
 from ops.bench import names
 
 SAMPLE_REGISTRY = Path(__file__).resolve().parent.parent / "samples" / "registry.yaml"
-_typo = names.typo  # the name tests/rules/test_name_index.py draws its slips by
 
 # Institutions and accounts of the sample registry that each trigger a rule (ops/samples).
 _RULE_ACCOUNTS = {

@@ -39,16 +39,24 @@ def _identity_evidence(
     """
     found: list[tuple[SpecialMeasure, Basis, str, str]] = []
     if bic is not None:
-        for m in jurisdiction_measures(rules, bic.country, "jurisdictions", kind):
-            found.append((m, "chartered", bic.country, f"BIC {bic.value} is licensed in {bic.country}"))
-        for ref in rules.by_bic.get(bic.institution_key, []):
-            found.append((ref.measure, "listed", ref.institution.name, f"BIC {bic.value} is {ref.institution.name}'s"))
-    for m in jurisdiction_measures(rules, country, "jurisdictions", kind):
-        found.append((m, "chartered", country or "", f"it is licensed in {country}"))
-    for name in names:
-        for ev in name_evidence(rules, "", name):
-            if ev.strong:
-                found.append((ev.measure, "listed", ev.matched, f"its name {ev.because}"))
+        found.extend(
+            (m, "chartered", bic.country, f"BIC {bic.value} is licensed in {bic.country}")
+            for m in jurisdiction_measures(rules, bic.country, "jurisdictions", kind)
+        )
+        found.extend(
+            (ref.measure, "listed", ref.institution.name, f"BIC {bic.value} is {ref.institution.name}'s")
+            for ref in rules.by_bic.get(bic.institution_key, [])
+        )
+    found.extend(
+        (m, "chartered", country or "", f"it is licensed in {country}")
+        for m in jurisdiction_measures(rules, country, "jurisdictions", kind)
+    )
+    found.extend(
+        (ev.measure, "listed", ev.matched, f"its name {ev.because}")
+        for name in names
+        for ev in name_evidence(rules, "", name)
+        if ev.strong
+    )
     return found
 
 
@@ -127,10 +135,12 @@ def _institution_evidence(
     out.extend(_place_evidence(rules, f"{field}.name", inst.name or "", "name places it", by_name, kind))
     out.extend(_registry_evidence(rules, registry, field, inst, bic, by_address + by_name, kind))
     sections_found = {ev.measure.section for ev in out if ev.strong}
-    for name in _names_to_match(inst):
-        for ev in name_evidence(rules, f"{field}.name", name, inst.country):
-            if ev.measure.section not in sections_found:
-                out.append(_unless_bic_disagrees(rules, bic, ev))
+    out.extend(
+        _unless_bic_disagrees(rules, bic, ev)
+        for name in _names_to_match(inst)
+        for ev in name_evidence(rules, f"{field}.name", name, inst.country)
+        if ev.measure.section not in sections_found
+    )
     if inst.name and not out:
         out.extend(_jurisdiction_words(rules, f"{field}.name", inst.name))
     return out
@@ -238,8 +248,10 @@ def _candidate(
                     m,
                     anc.relation,
                     matched,
-                    f"the registry makes {record.bic} a {anc.relation} of {anc.record.name or anc.record.bic} "
-                    f"({chain}), and {because}",
+                    (
+                        f"the registry makes {record.bic} a {anc.relation} of {anc.record.name or anc.record.bic} "
+                        f"({chain}), and {because}"
+                    ),
                 )
             )
     return _Candidate(record, wide, local)

@@ -116,8 +116,10 @@ def _bic_evidence(rules: RuleSet, registry: Registry, field: str, text: str) -> 
         known = bic.institution_key in rules.by_bic or registry.institution_by_bic(bic) is not None
         meant = spaced or _labelled(upper, start) or any(ch.isdigit() for ch in token[6:])
         if known or meant:
-            for ev in institution_evidence(rules, registry, field, Institution(bic=token)):
-                out.append(replace(ev, field=field, value=text, because=f"the text carries BIC {token}: {ev.because}"))
+            out.extend(
+                replace(ev, field=field, value=text, because=f"the text carries BIC {token}: {ev.because}")
+                for ev in institution_evidence(rules, registry, field, Institution(bic=token))
+            )
             continue
         for m in jurisdiction_measures(rules, bic.country, "jurisdictions"):
             if bic.country in made_for and token in words:
@@ -142,10 +144,10 @@ def _registry_names_in(
     for named, _ in index.find_in_tokens(tokens):
         if named.form.has_distinctive:
             places = places if places is not None else rules.places.locate([text]) + qualifier_places_in(rules, tokens)
-            for ev in registry_name_evidence(rules, registry, field, named.payload, places):
-                out.append(
-                    replace(ev, field=field, value=text, because=f"the text names {named.payload!r}: {ev.because}")
-                )
+            out.extend(
+                replace(ev, field=field, value=text, because=f"the text names {named.payload!r}: {ev.because}")
+                for ev in registry_name_evidence(rules, registry, field, named.payload, places)
+            )
     for cut in cut_names(rules, index, text, tokens):
         if not cut.name.form.has_distinctive:
             continue

@@ -1,6 +1,8 @@
 """The index is a blocking step only: it must find every listed name the score would accept."""
 
-from ops.bench import data
+import random
+
+from ops.bench import data, names
 from rules.name_index import NameIndex
 from rules.names import GENERIC_WORDS, name_form
 from rules.similarity import POSSIBLE_MATCH, token_similarity
@@ -28,7 +30,7 @@ def test_search_finds_exactly_what_a_full_scan_finds():
     queries = _queries(listed, 300)
     # Listed names with a slip, upper-cased, reordered, or in another script, as payments carry them.
     queries += [x.entry["name"].upper() for x in listed[:50]]
-    queries += [data._typo(__import__("random").Random(i), x.entry["name"]) for i, x in enumerate(listed[50:150])]
+    queries += [names.typo(random.Random(i), x.entry["name"]) for i, x in enumerate(listed[50:150])]
     queries += [x.native for x in listed if x.native][:50]
     found_any = 0
     for query in queries:
