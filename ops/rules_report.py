@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rules.catalog import AccountCheck, RuleSet
+from rules.catalog import RuleSet
+from rules.measure_files import AccountCheck
 
 
 def _actions(check: AccountCheck) -> str:

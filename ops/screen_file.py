@@ -25,7 +25,8 @@ import yaml
 
 from rules.catalog import RuleSet
 from rules.engine import screen, screening_error
-from rules.payment import Payment, PaymentError, parse_payment
+from rules.payment import Payment
+from rules.payment_parsing import PaymentError, parse_payment
 from rules.registry import Registry, RegistryError, registry_from_mapping
 from schemas.codec import dead_letter_json
 from schemas.inbound import (

@@ -3,10 +3,12 @@
 Nothing in this package imports Kafka or Faust; `rules.engine.screen` is the pure heart.
 """
 
-from rules.catalog import RulesError, RuleSet, load_rules
+from rules.catalog import RuleSet, load_rules
 from rules.decision import Decision, Hit, NoticeDue
 from rules.engine import screen
-from rules.payment import Payment, PaymentError, parse_payment
+from rules.measure_files import RulesError
+from rules.payment import Payment
+from rules.payment_parsing import PaymentError, parse_payment
 from rules.registry import Registry, RegistryError, registry_from_mapping
 
 __all__ = [

@@ -9,69 +9,15 @@ names, abbreviations and other scripts all identify it. Everything here is pure 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache, lru_cache
 
 import icu
 from normality import ascii_text
-from rigour.names import extract_org_types
 
-from rules.korean import has_hangul
+from rules.legal_forms import LEGAL_FORMS, strip_legal_forms
 from rules.scripts import spell_spaceless
+from rules.word_weights import GENERIC_WORDS
 
-# Legal-form words say nothing about which institution is meant.
-LEGAL_FORMS = frozenset(
-    {
-        "ltd",
-        "limited",
-        "llc",
-        "plc",
-        "inc",
-        "incorporated",
-        "co",
-        "company",
-        "corp",
-        "corporation",
-        "sa",
-        "sal",
-        "sarl",
-        "saog",
-        "ag",
-        "gmbh",
-        "jsc",
-        "pjsc",
-        "ojsc",
-        "cjsc",
-        "oao",
-        "zao",
-        "ooo",
-        "bhd",
-        "berhad",
-        "pte",
-        "pty",
-        "llp",
-        "lp",
-        "nv",
-        "bv",
-        "spa",
-        "srl",
-        "kg",
-        "ab",
-        "oy",
-        "ltda",
-        "limitada",
-        "ca",
-        "bsc",
-        "qpsc",
-        "psc",
-        "kscp",
-        "tbk",
-        "as",
-        "asa",
-        "gfsi",
-        "pt",
-    }
-)
 # Words that join a name and carry no identity.
 STOP_WORDS = frozenset(
     {
@@ -103,229 +49,6 @@ STOP_WORDS = frozenset(
         "a",
     }
 )
-# Words many unrelated institutions share: they count, but little, so that "Commercial Bank of
-# Ceylon" is not "Commercial Bank of Syria" (SPEC 2.2, look-alikes).
-GENERIC_WORDS = frozenset(
-    {
-        "bank",
-        "banks",
-        "banking",
-        "banque",
-        "banco",
-        "bancorp",
-        "bankasi",
-        "banka",
-        "banca",
-        "commercial",
-        "trade",
-        "trading",
-        "international",
-        "national",
-        "development",
-        "credit",
-        "investment",
-        "investments",
-        "savings",
-        "finance",
-        "financial",
-        "cooperative",
-        "coop",
-        "union",
-        "united",
-        "group",
-        "holding",
-        "holdings",
-        "joint",
-        "stock",
-        "foreign",
-        "economic",
-        "agricultural",
-        "central",
-        "first",
-        "second",
-        "industrial",
-        "merchant",
-        "merchants",
-        "universal",
-        "capital",
-        "private",
-        "public",
-        "state",
-        "trust",
-        "rural",
-        "exchange",
-        "export",
-        "import",
-        "securities",
-        "venture",
-        "general",
-        "business",
-        "islamic",
-        "people",
-        "peoples",
-        "republic",
-        "democratic",
-        "new",
-        "global",
-        "world",
-        "services",
-        "service",
-        "enterprise",
-        "enterprises",
-        "industries",
-        "industry",
-        "academy",
-        "institute",
-        "university",
-        "sciences",
-        "science",
-        "research",
-        "natural",
-    }
-)
-# Country names and demonyms: in a payment they mostly say where a branch sits ("FBME Bank
-# Tanzania"), so an added one costs little; in a listed name they count a little more than a
-# generic word but never make a name distinctive on their own.
-LOCATION_WORDS = frozenset(
-    {
-        "afghanistan",
-        "albania",
-        "algeria",
-        "angola",
-        "argentina",
-        "armenia",
-        "australia",
-        "austria",
-        "azerbaijan",
-        "bahrain",
-        "bangladesh",
-        "belarus",
-        "belgium",
-        "bolivia",
-        "bosnia",
-        "brazil",
-        "bulgaria",
-        "burma",
-        "burmese",
-        "cambodia",
-        "cameroon",
-        "canada",
-        "cayman",
-        "ceylon",
-        "chile",
-        "china",
-        "chinese",
-        "colombia",
-        "croatia",
-        "cuba",
-        "cyprus",
-        "czech",
-        "denmark",
-        "dubai",
-        "ecuador",
-        "egypt",
-        "ethiopia",
-        "europe",
-        "european",
-        "finland",
-        "france",
-        "georgia",
-        "germany",
-        "ghana",
-        "greece",
-        "hongkong",
-        "hungary",
-        "india",
-        "indonesia",
-        "iran",
-        "iranian",
-        "iraq",
-        "ireland",
-        "israel",
-        "italy",
-        "japan",
-        "jordan",
-        "kazakhstan",
-        "kenya",
-        "korea",
-        "korean",
-        "kuwait",
-        "kyrgyzstan",
-        "laos",
-        "latvia",
-        "lebanon",
-        "lebanese",
-        "libya",
-        "lithuania",
-        "luxembourg",
-        "malaysia",
-        "malta",
-        "mexico",
-        "moldova",
-        "mongolia",
-        "morocco",
-        "myanmar",
-        "myanma",
-        "nepal",
-        "netherlands",
-        "nigeria",
-        "norway",
-        "oman",
-        "pakistan",
-        "panama",
-        "peru",
-        "philippines",
-        "poland",
-        "portugal",
-        "qatar",
-        "romania",
-        "russia",
-        "russian",
-        "saudi",
-        "serbia",
-        "singapore",
-        "slovakia",
-        "slovenia",
-        "spain",
-        "sudan",
-        "sweden",
-        "switzerland",
-        "syria",
-        "syrian",
-        "taiwan",
-        "tajikistan",
-        "tanzania",
-        "thailand",
-        "tunisia",
-        "turkey",
-        "turkmenistan",
-        "uganda",
-        "ukraine",
-        "uzbekistan",
-        "venezuela",
-        "vietnam",
-        "yemen",
-        "zambia",
-        "zimbabwe",
-        "emirates",
-        "arab",
-        "america",
-        "american",
-        "kingdom",
-        "states",
-        "asia",
-        "asian",
-        "africa",
-        "african",
-        "middle",
-        "east",
-        "north",
-        "south",
-        "west",
-        "gulf",
-        "islands",
-    }
-)
 # A name segment naming where a branch or office sits qualifies the institution, it does not
 # change it (1010.658(a)(1): "all branches, offices, and subsidiaries ... in any jurisdiction").
 BRANCH_WORDS = frozenset({"branch", "branches", "subbranch"})
@@ -334,7 +57,7 @@ BRANCH_WORDS = frozenset({"branch", "branches", "subbranch"})
 # name ("Iran Space Agency").
 OFFICE_WORDS = frozenset({"office", "offices", "representative", "rep", "agency"})
 # The Arabic article, written joined, hyphenated or apart ("Al-Rawi", "Alrawi", "Al Rawi"): joined
-# to the word it belongs to, so all three give one token; similarity.py also takes the word
+# to the word it belongs to, so all three give one token; word_similarity.py also takes the word
 # without it ("Rawi") as the same word.
 ARTICLES = frozenset({"al", "el"})
 SYNONYMS = {
@@ -360,14 +83,6 @@ SYNONYMS = {
 _APOSTROPHES = re.compile(r"[’'`´ʼ‘]")
 _SEGMENT_SPLIT = re.compile(r"[,;()\[\]/|]")
 _TOKEN = re.compile(r"[a-z0-9]+")
-
-
-class TokenKind:
-    """Weights of the token classes in a name score."""
-
-    LOCATION = 0.25
-    GENERIC = 0.3
-    DISTINCTIVE = 1.0
 
 
 @cache
@@ -486,23 +201,6 @@ def ends_open(text: str) -> bool:
     return bool(raw) and raw[-1] in STOP_WORDS
 
 
-def _strip_legal_forms(text: str) -> str:
-    """Remove legal forms that open or close a name, in any spelling rigour knows ("s.a. de
-    c.v.", "sociedad anonima de capital variable"; "perseroan terbatas"). Two-letter forms
-    without punctuation are left to LEGAL_FORMS: rigour's include syllables that are names
-    ("yu", "ao"), and a form in the middle of a name is part of it ("OOO STG-EKO")."""
-    for span, _ in extract_org_types(text):
-        form = span.strip(" ,.;")
-        if len(form) <= 2 and form.isalpha():
-            continue
-        body = text.strip(" ,.;:-")
-        if body.endswith(form) and len(body) > len(form):
-            text = body[: -len(form)]
-        elif body.startswith(form) and len(body) > len(form):
-            text = body[len(form) :]
-    return text
-
-
 @lru_cache(maxsize=200_000)
 def name_tokens(name: str) -> tuple[str, ...]:
     """Canonical tokens of an institution or person name.
@@ -513,7 +211,7 @@ def name_tokens(name: str) -> tuple[str, ...]:
     text = _APOSTROPHES.sub("", transliterate(name).replace("&", " and "))
     # Legal forms in any of their spellings ("S.A. de C.V.", "Sociedad Anonima de Capital
     # Variable"; "PT", "Perseroan Terbatas"): rigour's organisation-type data, then our list.
-    text = _strip_legal_forms(text)
+    text = strip_legal_forms(text)
     segments = [s for s in _SEGMENT_SPLIT.split(text) if s.strip()]
     tokens: list[str] = []
     for index, segment in enumerate(segments):
@@ -533,55 +231,3 @@ def name_tokens(name: str) -> tuple[str, ...]:
 def normalize_name(name: str) -> str:
     """The canonical form of a name as one string (for display and exact comparison)."""
     return " ".join(name_tokens(name))
-
-
-def token_weight(token: str) -> float:
-    """How much a token says about identity."""
-    if token in GENERIC_WORDS:
-        return TokenKind.GENERIC
-    if token in LOCATION_WORDS:
-        return TokenKind.LOCATION
-    return TokenKind.DISTINCTIVE
-
-
-@dataclass(frozen=True, slots=True)
-class NameForm:
-    """A name ready to score: tokens with weights, and the space-free compact form."""
-
-    original: str
-    tokens: tuple[str, ...]
-    weights: tuple[float, ...]
-    total: float
-    has_distinctive: bool
-    compact: str
-    hangul: bool = False  # written in Hangul (rules/korean.py)
-    abjad: bool = False  # written in Arabic script, whose romanisation has no short vowels
-
-
-@lru_cache(maxsize=200_000)
-def name_form(name: str) -> NameForm:
-    """Build (and cache) the scoring form of a name."""
-    tokens = name_tokens(name)
-    weights = tuple(token_weight(t) for t in tokens)
-    return NameForm(
-        original=name,
-        tokens=tokens,
-        weights=weights,
-        total=sum(weights),
-        has_distinctive=any(w == TokenKind.DISTINCTIVE for w in weights),
-        compact="".join(tokens),
-        hangul=has_hangul(name),
-        abjad=_ARABIC_SCRIPT.search(name) is not None,
-    )
-
-
-_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
-_VOWELS = str.maketrans("", "", "aeiouyw")
-
-
-def consonants(word: str) -> str:
-    """A word's consonants, each doubled one once: what a name written in Arabic script keeps when
-    romanised ("محمد" -> "mhmd" is "Mohammad"; "علی" -> "ly" is "Ali"). Y and w go too: in
-    Arabic script they also write long vowels."""
-    out = word.translate(_VOWELS)
-    return "".join(ch for i, ch in enumerate(out) if i == 0 or out[i - 1] != ch)

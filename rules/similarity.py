@@ -15,7 +15,8 @@ SPEC 2.2: "A weak name similarity alone must never block: a block needs an exact
 - two words count as the same word only when they are equal, one typo apart (words of five
   letters or more), or near (Jaro-Winkler at least TOKEN_MIN, at most a few edits, by their
   length) and start alike (two letters) or sound alike (metaphone);
-  words with digits only when equal: a vessel or company whose number differs is another one.
+  words with digits only when equal: a vessel or company whose number differs is another one
+  (rules/word_similarity.py).
 
 The score: generic banking words ("commercial", "bank") count for little, a distinctive word of
 the listed name the payment lacks caps it, words the payment adds lower it.
@@ -23,17 +24,15 @@ the listed name the payment lacks caps it, words the payment adds lower it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import lru_cache
-from itertools import groupby
 
-from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA
 from rapidfuzz.fuzz import ratio
-from rigour.text import metaphone
 
 from rules.korean import korean_key
-from rules.names import ARTICLES, GENERIC_WORDS, NameForm, TokenKind, consonants
+from rules.name_forms import NameForm, consonants
+from rules.word_similarity import SHORT_TOKEN, TYPO_MIN_LENGTH, sound, token_similarity
+from rules.word_weights import TokenKind
 
 STRONG_MATCH = 90.0
 POSSIBLE_MATCH = 80.0
@@ -42,28 +41,17 @@ CONTAINED_MATCH = 92.0
 # Mohammed AL ASIRI") is reviewed at this score.
 DROPPED_PART_MATCH = 82.0
 MAX_DROPPED = 2
-# A word romanised from Arabic script with the consonants of a listed word (names.consonants).
+# A word romanised from Arabic script with the consonants of a listed word (name_forms.consonants).
 ABJAD_SIM = 0.9
 ABJAD_MIN_CONSONANTS = 2
-# The same Korean syllables romanised another way: word by word, and the whole name.
-KOREAN_SIM = 0.92
+# The same Korean syllables romanised another way: the whole name (word by word:
+# word_similarity.KOREAN_SIM).
 KOREAN_ROMANISATION_MATCH = 88.0
 # A name in Hangul whose syllables the list's romanisation may write: reviewed, never blocked on
 # the name alone. The romanisations the key unifies write several Hangul syllables alike (정 and
 # 종 are both "Jong"; 철 and 촐 both "Chol"), so a different person's name reads as the listed one;
 # only a Hangul spelling given by the list itself (an alias) is the listed name.
 HANGUL_READING_MATCH = 95.0
-
-# Near words: Jaro-Winkler at least TOKEN_MIN, or PHONETIC_MIN when they sound alike, and at most
-# max_edits(length) edits apart. Short words must be equal.
-TOKEN_MIN = 0.88
-PHONETIC_MIN = 0.80
-SHORT_TOKEN = 4
-TYPO_MIN_LENGTH = 5
-# One typo in a word of TYPO_MIN_LENGTH letters or more keeps Jaro-Winkler above this (a first
-# letter wrong in five: 0.87): a floor below which nothing is compared further.
-TYPO_JW_FLOOR = 0.75
-GENERIC_TOKEN_MIN = 0.90
 # A listed name of one distinctive word is matched near only when that word is long.
 SINGLE_WORD_NEAR_MIN_LENGTH = 7
 # Without any of the listed name's distinctive words, a name cannot reach even a possible match.
@@ -75,100 +63,15 @@ COMPACT_MIN_LENGTH = 8
 MIN_EXACT_LETTERS = 4
 # A listed person's name of at most COMMON_NAME_MAX_WORDS distinctive words, each found in at
 # least COMMON_WORD_NAMES listed people's names ("Zhang Wei"), does not identify anyone by itself:
-# found whole, it is a possible match (rules/name_index.py marks such names).
+# found whole, it is a possible match (rules/name_candidates.py marks such names).
 COMMON_WORD_NAMES = 8
 COMMON_NAME_MAX_WORDS = 2
-
-
-def max_edits(length: int) -> int:
-    """Edits two near words of this (shorter) length may be apart."""
-    if length <= 5:
-        return 1
-    if length <= 9:
-        return 2
-    return 3
-
-
-@lru_cache(maxsize=200_000)
-def sound(token: str) -> str:
-    """The metaphone key of a word (rigour), for words that sound alike: Qasim/Kasim."""
-    return str(metaphone(token))
 
 
 def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
     if len(needle) < 2 or len(needle) > len(haystack):
         return False
     return any(haystack[i : i + len(needle)] == needle for i in range(len(haystack) - len(needle) + 1))
-
-
-def without_article(word: str) -> str:
-    """A word without the Arabic article joined to it (names.ARTICLES): "alrawi" -> "rawi"."""
-    if len(word) >= 6 and word[:2] in ARTICLES:
-        return word[2:]
-    return word
-
-
-@lru_cache(maxsize=200_000)
-def token_similarity(a: str, b: str) -> float:
-    """Similarity of two words in [0, 1]: 1 when equal, 0 unless near (see the module docstring).
-    Cached: the same pairs recur across the names of a list and of the traffic."""
-    same = _same_word(a, b)
-    if same is not None:
-        return same
-    shorter = min(len(a), len(b))
-    if shorter < SHORT_TOKEN:
-        # Short words only when equal but for a doubled letter ("Min"/"Minn").
-        return TOKEN_MIN if a.isalpha() and undoubled(a) == undoubled(b) else 0.0
-    sim = float(JaroWinkler.similarity(a, b))
-    if a in GENERIC_WORDS and b in GENERIC_WORDS:
-        # Forms of the same generic word ("bank", "banking"): they weigh little either way.
-        return sim if sim >= GENERIC_TOKEN_MIN else 0.0
-    # Words with digits only when equal; more letters apart than any rule allows is no match.
-    if sim < TYPO_JW_FLOOR or abs(len(a) - len(b)) > max_edits(shorter) + 1 or not (a.isalpha() and b.isalpha()):
-        return 0.0
-    if shorter >= TYPO_MIN_LENGTH and OSA.distance(a, b, score_cutoff=1) <= 1:
-        # One typo (a letter wrong, missing, added, or two swapped) in a word long enough that
-        # one letter is not most of it.
-        return max(sim, TOKEN_MIN)
-    return sim if _near(a, b, sim, shorter) else 0.0
-
-
-_DOUBLED = re.compile(r"(.)\1")
-
-
-def undoubled(word: str) -> str:
-    """A word with each doubled letter written once."""
-    if _DOUBLED.search(word) is None:
-        return word
-    return "".join(letter for letter, _ in groupby(word))
-
-
-def _same_word(a: str, b: str) -> float | None:
-    """1 for the same word (also without the Arabic article); KOREAN_SIM for the same Korean
-    syllables in another romanisation ("Jong"/"Jeong"/"Chong"): near, not equal, so never
-    enough alone to block."""
-    if a == b or _equal_without_article(a, b):
-        return 1.0
-    key = korean_key(a)
-    if key is not None and key == korean_key(b):
-        return KOREAN_SIM
-    return None
-
-
-def _equal_without_article(a: str, b: str) -> bool:
-    articled = (len(a) >= 6 and a[:2] in ARTICLES) or (len(b) >= 6 and b[:2] in ARTICLES)
-    return articled and without_article(a) == without_article(b)
-
-
-def _near(a: str, b: str, sim: float, shorter: int) -> bool:
-    """At most a few edits apart, and starting alike (two letters) or sounding alike."""
-    if sim < PHONETIC_MIN:
-        return False
-    alike = sound(a) == sound(b)
-    edits = max_edits(shorter) + (1 if alike else 0)
-    if Levenshtein.distance(a, b, score_cutoff=edits) > edits:
-        return False
-    return alike or (sim >= TOKEN_MIN and a[:2] == b[:2])
 
 
 @dataclass(frozen=True, slots=True)

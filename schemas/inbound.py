@@ -7,7 +7,7 @@ a producer sends ISO 20022 XML, SWIFT MT or our JSON contract as it has them:
 - `<` (after any byte-order mark and white space): ISO 20022 XML, one message or several
   (schemas/iso20022.py);
 - `{1:`: SWIFT FIN MT, one message or several (schemas/swift_mt.py);
-- `{`: a JSON payment event (SPEC 1.1), validated by rules.payment.parse_payment;
+- `{`: a JSON payment event (SPEC 1.1), validated by rules.payment_parsing.parse_payment;
 - anything else: left to the Avro decoders of the stream (streams/serde.py), which name what
   they found if it is not Avro either.
 """
@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from rules.payment import Payment, PaymentError, parse_payment
+from rules.payment import Payment
+from rules.payment_parsing import PaymentError, parse_payment
 from schemas.iso20022 import parse_iso20022, split_iso20022
 from schemas.messages import NO_MAPPING, AccountMapping, Adapted, MessageError
 from schemas.swift_mt import parse_mt, split_mt

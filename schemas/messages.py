@@ -3,7 +3,7 @@ screener: one payment event per transaction (SPEC 1.1, JSON form) with the map f
 the elements or tags of the original message, or the precise reason a transaction or message
 cannot be screened.
 
-The payment dicts are validated by rules.payment.parse_payment like any JSON event, so an adapter
+The payment dicts are validated by rules.payment_parsing.parse_payment like any JSON event, so an adapter
 never decides what is valid beyond its message's own grammar.
 """
 

@@ -14,7 +14,8 @@ from ops.bench.kafka_bench import percentile
 from rules import RuleSet, screen
 from rules.payment import Payment
 from rules.registry import Registry
-from rules.sanctions import SanctionsList, persons_from_entries
+from rules.sanctions import SanctionsList
+from rules.sanctions_files import persons_from_entries
 
 
 @dataclass(frozen=True)

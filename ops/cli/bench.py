@@ -44,7 +44,7 @@ def bench(
     """Benchmark the engine, two baselines and the service on the embedded broker; print a table and a JSON line."""
     from ops.bench.run import print_summary
     from ops.bench.run import run as run_bench
-    from rules.sanctions import SanctionsError
+    from rules.sanctions_files import SanctionsError
 
     if formats:
         from ops.bench.parse_bench import run as run_parse_bench

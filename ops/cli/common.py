@@ -62,8 +62,9 @@ class UsageError(Exception):
 
 def load_ruleset(rules_dir: Path | None, sanctions: Path | None, ownership: Path | None) -> RuleSet:
     """The rules, or a usage error naming the file that cannot be used."""
-    from rules.catalog import RulesError, load_rules
-    from rules.sanctions import SanctionsError
+    from rules.catalog import load_rules
+    from rules.measure_files import RulesError
+    from rules.sanctions_files import SanctionsError
 
     try:
         return load_rules(rules_dir, sanctions, ownership)

@@ -112,7 +112,7 @@ def explain_match(
     """Explain every part of a name's scores against the list: the words paired, their similarity
     and weight, what is missing or added, the rule that set the score, and the policy's verdict."""
     from rules.checks.blocked_persons import person_matches
-    from rules.names import name_form
+    from rules.name_forms import name_form
     from rules.similarity import POSSIBLE_MATCH
 
     rules = load_ruleset(rules_dir, sanctions, None)
@@ -153,7 +153,7 @@ def list_report(
     sanctions: SanctionsOpt = None,
 ) -> None:
     """Load a list (OFAC folder or YAML) and report what was read and what was not used."""
-    from rules.sanctions import SanctionsError, load_sanctions
+    from rules.sanctions_files import SanctionsError, load_sanctions
 
     started = time.perf_counter()
     try:

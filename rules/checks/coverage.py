@@ -1,5 +1,7 @@
 """Is an institution covered by a special measure, and on what evidence?
 
+Why one file: registry records are judged by the same identity test as an institution's own fields.
+
 SPEC 2.1: identify an institution by BIC first (letters 5-6 give the country of licence), by
 registry data (parent chains with the more-than-50-percent rule), by where it is (an address or
 a "Tehran Branch" qualifier: 1010.659(a)(2) and 1010.661(a)(1) cover "any branch or office within"
@@ -15,10 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rules.bic import Bic, parse_bic, try_parse_bic
-from rules.catalog import Basis, RuleSet, SpecialMeasure
+from rules.catalog import RuleSet
 from rules.checks.evidence import Evidence, identified, jurisdiction_measures, possible
 from rules.checks.name_evidence import SWIFT_LINE_LENGTHS, name_evidence
 from rules.financial_institutions import InstitutionKind
+from rules.measure_files import Basis, SpecialMeasure
 from rules.names import BRANCH_WORDS, OFFICE_WORDS, ends_open, text_tokens
 from rules.payment import Institution
 from rules.places import PlaceMatch

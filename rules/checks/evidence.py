@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rules.catalog import Basis, RuleSet, SpecialMeasure
+from rules.catalog import RuleSet
 from rules.financial_institutions import InstitutionKind
+from rules.measure_files import Basis, SpecialMeasure
 
 
 @dataclass(frozen=True, slots=True)

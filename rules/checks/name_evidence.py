@@ -14,9 +14,11 @@ from typing import Generic, TypeVar
 
 from rules.catalog import ListedRef, RuleSet
 from rules.checks.evidence import Evidence, possible, strong_name
-from rules.name_index import IndexedName, NameIndex
-from rules.names import TokenKind, ends_open, text_tokens
+from rules.name_candidates import IndexedName
+from rules.name_index import NameIndex
+from rules.names import ends_open, text_tokens
 from rules.similarity import POSSIBLE_MATCH, STRONG_MATCH
+from rules.word_weights import TokenKind
 
 T = TypeVar("T")
 

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from rules.bic import try_parse_bic
-from rules.catalog import SpecialMeasure
 from rules.checks.coverage import institution_evidence
 from rules.checks.evidence import Evidence
 from rules.checks.facts import Facts
@@ -24,6 +23,7 @@ from rules.checks.free_text import text_evidence
 from rules.checks.parties import institution_role, party_evidence
 from rules.decision import Hit, NoticeDue
 from rules.financial_institutions import kind_from_name
+from rules.measure_files import SpecialMeasure
 from rules.names import normalize_name
 from rules.payment import FREE_TEXT_FIELDS, Institution
 

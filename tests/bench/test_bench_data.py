@@ -5,7 +5,7 @@ from collections import Counter
 from ops.bench import data
 from rules import parse_payment
 from rules.registry import registry_from_mapping
-from rules.sanctions import persons_from_entries
+from rules.sanctions_files import persons_from_entries
 
 
 def test_same_seed_same_data_other_seed_other_data():

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from rules import load_rules, parse_payment, screen
-from rules.sanctions import BlockedPerson, Ownership, SanctionsError, derive_owned_entities, load_ofac_csv
+from rules.sanctions import BlockedPerson, Ownership, derive_owned_entities
+from rules.sanctions_files import SanctionsError, load_ofac_csv
 from tests.conftest import hits_of, payment, registry
 
 

@@ -3,8 +3,9 @@
 import pytest
 
 from rules.bic import BicError, parse_bic
+from rules.name_forms import name_form
 from rules.name_index import NameIndex
-from rules.names import name_form, normalize_name
+from rules.names import normalize_name
 from rules.similarity import POSSIBLE_MATCH, STRONG_MATCH, score_names
 
 

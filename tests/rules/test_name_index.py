@@ -3,9 +3,11 @@
 import random
 
 from ops.bench import data, names
+from rules.name_forms import name_form
 from rules.name_index import NameIndex
-from rules.names import GENERIC_WORDS, name_form
-from rules.similarity import POSSIBLE_MATCH, token_similarity
+from rules.similarity import POSSIBLE_MATCH
+from rules.word_similarity import token_similarity
+from rules.word_weights import GENERIC_WORDS
 
 
 def _index(listed):

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from rules import RuleSet, load_rules, parse_payment, screen
-from rules.names import name_form
-from rules.sanctions import SanctionsList, persons_from_entries
+from rules.name_forms import name_form
+from rules.sanctions import SanctionsList
+from rules.sanctions_files import persons_from_entries
 from rules.similarity import compare_names
 from tests.conftest import SCREENED_AT, payment, registry
 

@@ -8,7 +8,7 @@ import pytest
 
 from rules import load_rules, parse_payment, screen
 from rules.ofac import country_codes, names_within
-from rules.sanctions import load_ofac_csv
+from rules.sanctions_files import load_ofac_csv
 from tests.conftest import SCREENED_AT, hits_of, payment, registry
 
 

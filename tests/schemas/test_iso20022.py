@@ -12,7 +12,8 @@ import yaml
 from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type information
 
 from rules import parse_payment, registry_from_mapping, screen
-from rules.payment import MAX_ID, MAX_LINES, PaymentError, source_field
+from rules.payment import MAX_ID, MAX_LINES, source_field
+from rules.payment_parsing import PaymentError
 from schemas.iso20022 import is_iso20022, parse_iso20022, split_iso20022
 from schemas.iso20022_fields import MAX_DEPTH, MAX_ELEMENTS
 from schemas.messages import MAX_ERROR, MAX_MESSAGE_BYTES, AccountMapping, Adapted, MessageError

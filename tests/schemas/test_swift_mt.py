@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from rules import RuleSet, registry_from_mapping, screen
-from rules.payment import PaymentError, parse_payment, source_field
+from rules.payment import source_field
+from rules.payment_parsing import PaymentError, parse_payment
 from schemas.messages import MAX_MESSAGE_BYTES, AccountMapping, MessageError
 from schemas.swift_mt import is_mt, parse_mt, split_mt
 
