@@ -86,7 +86,9 @@ class Party(_Record):
 
     name: Name | None = None
     country: Country | None = None
-    address: Lines = []
+    # Factories, not literal defaults, here and below: pydantic deep-copies a literal [] for every
+    # payment that omits the field (half of a JSON payment's validation time).
+    address: Lines = Field(default_factory=list)
     account: Annotated[StrictStr, Field(max_length=MAX_ID)] | None = None
     bic: Bic | None = None
 
@@ -105,7 +107,7 @@ class Institution(_Record):
     bic: Bic | None = None
     name: Name | None = None
     country: Country | None = None
-    address: Lines = []
+    address: Lines = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _identified(self) -> Institution:
@@ -139,10 +141,10 @@ class Underlying(_Record):
     ultimate_creditor: Party | None = None
     debtor_agent: Institution | None = None
     creditor_agent: Institution | None = None
-    intermediary_agents: Agents = []
-    previous_instructing_agents: Agents = []
-    remittance_information: Lines = []
-    instructions: Lines = []
+    intermediary_agents: Agents = Field(default_factory=list)
+    previous_instructing_agents: Agents = Field(default_factory=list)
+    remittance_information: Lines = Field(default_factory=list)
+    instructions: Lines = Field(default_factory=list)
     amount: Amount | None = None
     currency: Currency | None = None
 
@@ -166,18 +168,18 @@ class Payment(_Record):
     creditor_agent: Institution | None = None
     instructing_agent: Institution | None = None
     instructed_agent: Institution | None = None
-    intermediary_agents: Agents = []
-    previous_instructing_agents: Agents = []
-    remittance_information: Lines = []
+    intermediary_agents: Agents = Field(default_factory=list)
+    previous_instructing_agents: Agents = Field(default_factory=list)
+    remittance_information: Lines = Field(default_factory=list)
     # Instructions to agents (MT field 72, ISO 20022 InstrForCdtrAgt / InstrForNxtAgt): free text
     # screened like the remittance lines. Optional, beyond SPEC 1.1.
-    instructions: Lines = []
+    instructions: Lines = Field(default_factory=list)
     authorization: Authorization | None = None
     # Beyond SPEC 1.1: the customer transfer under a cover payment, and, for a payment adapted
     # from an ISO 20022 or MT message, each field's element path or tag in that message, so a hit
     # names the place an investigator finds it (e.g. "CdtTrfTxInf/IntrmyAgt2/FinInstnId/BICFI").
     underlying: Underlying | None = None
-    source_fields: SourceFields = {}
+    source_fields: SourceFields = Field(default_factory=dict)
 
     @field_validator("created_at", mode="before")
     @classmethod
