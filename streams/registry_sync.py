@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import faust
@@ -72,41 +72,42 @@ class RegistrySync:
         self.rules_version = rules_version
         t = settings.topics
         self.topics = (t.registry_accounts, t.registry_institutions)
-        # The registry, replicated to every worker; values are the records' bytes in base64.
+        # The registry, replicated to every worker; values are the records' bytes in base64. Each
+        # changelog record any worker writes reaches this worker's registry view through Faust's
+        # own per-event hook, in changelog order.
         self.tables: dict[str, GlobalTableT] = {
-            t.registry_accounts: app.GlobalTable(
-                "registry-accounts", key_type=str, value_type=str, partitions=1, recovery_buffer_size=1
-            ),
-            t.registry_institutions: app.GlobalTable(
-                "registry-institutions", key_type=str, value_type=str, partitions=1, recovery_buffer_size=1
-            ),
+            topic: app.GlobalTable(
+                name,
+                key_type=str,
+                value_type=str,
+                partitions=1,
+                recovery_buffer_size=1,
+                on_changelog_event=self._follower(topic),
+            )
+            for topic, name in (
+                (t.registry_accounts, "registry-accounts"),
+                (t.registry_institutions, "registry-institutions"),
+            )
         }
-        for topic, table in self.tables.items():
-            self._follow_changelog(topic, table)
 
-    def _follow_changelog(self, topic: str, table: GlobalTableT) -> None:
-        """Apply every changelog record other workers write to this worker's registry view."""
-        original = table.apply_changelog_batch
+    def _follower(self, topic: str) -> Callable[[EventT[str]], Awaitable[None]]:
+        """The changelog hook of one registry table: apply the record to the registry view."""
 
-        def apply(batch: Iterable[EventT[str]]) -> None:
-            events = list(batch)
-            original(events)
-            for event in events:
-                key, value = event.key, event.value
-                try:
-                    apply_registry_change(
-                        self.registry,
-                        self.serde,
-                        self.settings,
-                        topic,
-                        str(key).encode(),
-                        base64.b64decode(value) if value else None,
-                    )
-                except (CodecError, RegistryError, ValueError) as exc:
-                    log.error("registry changelog record not applied", topic=topic, error=str(exc))
+        async def follow(event: EventT[str]) -> None:
+            key, value = event.key, event.value
+            try:
+                apply_registry_change(
+                    self.registry,
+                    self.serde,
+                    self.settings,
+                    topic,
+                    str(key).encode(),
+                    base64.b64decode(value) if value else None,
+                )
+            except (CodecError, RegistryError, ValueError) as exc:
+                log.error("registry changelog record not applied", topic=topic, error=str(exc))
 
-        # Faust has no hook after a changelog batch is applied: the table's method is wrapped.
-        table.apply_changelog_batch = apply  # type: ignore[method-assign]
+        return follow
 
     def forget_chain(self) -> None:
         """The registry chain may change hands at a Faust rebalance: its next writer re-reads it."""
