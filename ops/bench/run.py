@@ -29,9 +29,6 @@ from rules.registry import Registry, registry_from_mapping
 
 LIST_SIZES = (1_000, 20_000, 100_000)
 HEADLINE_LIST = 20_000
-# Payments screened before the engine is timed (steady state); the same in both modes, so that the
-# quick run's steady state is the full run's.
-WARM_UP_PAYMENTS = 20_000
 # The real-list snapshot the developers' guide places beside the checkout.
 REAL_LIST_BESIDE_CHECKOUT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "ofac"
 
@@ -69,7 +66,7 @@ def run(
         # The same population, another draw: what a running worker has seen before these payments.
         warmup = [
             parse_payment(g.payment)
-            for g in data.payments(WARM_UP_PAYMENTS, seed, listed[: min(LIST_SIZES)], registry_data, run=6)
+            for g in data.payments(plan.warm_up_payments, seed, listed[: min(LIST_SIZES)], registry_data, run=6)
         ]
         engine = _engine_parts(plan, seed, listed, registry_data, registry, payments, warmup, real_list)
         kafka = kafka_parts(plan, seed, listed[:HEADLINE_LIST], registry_data, work, workers, partitions, real_list)
