@@ -27,6 +27,21 @@ class NameHit(Generic[T]):
     comparison: Comparison
 
 
+def search_key(name: str) -> tuple[object, ...]:
+    """What NameIndex.search reads of a name, as a memo key: names with the same key get the same
+    hits, so a name written again in other case or punctuation costs no second search.
+
+    search sees the name only through its NameForm, and of that (the query's `original` is never
+    read: hits are ordered by the listed name's) only the tokens, from which weights, total and
+    compact follow, and the two script flags; the raw name itself only for the readings of
+    Cyrillic or Chinese characters (_with_korean_readings), so such a name is its own key.
+    """
+    if has_cyrillic(name) or has_han(name):
+        return ("raw", name)
+    form = name_form(name)
+    return ("form", form.tokens, form.hangul, form.abjad)
+
+
 class NameIndex(CandidateIndex[T]):
     """Names (with a payload each) searchable by similarity."""
 

@@ -14,6 +14,7 @@ from rules.catalog import RuleSet
 from rules.checks.facts import Facts
 from rules.checks.name_evidence import suppressed_by_look_alike
 from rules.decision import Hit
+from rules.name_index import search_key
 from rules.sanctions import BlockedPerson
 from rules.similarity import POSSIBLE_MATCH, Comparison
 
@@ -51,7 +52,8 @@ class PersonMatch:
 
 def person_matches(rules: RuleSet, name: str, country: str | None) -> list[PersonMatch]:
     """Memoised _person_matches (a pure function of name, country and the rule set)."""
-    matches: list[PersonMatch] = rules.memo(("person", name, country), lambda: _person_matches(rules, name, country))
+    key = ("person", name, country)
+    matches: list[PersonMatch] = rules.memo(key, lambda: _person_matches(rules, name, country))
     return matches
 
 
@@ -63,9 +65,15 @@ def _name_matches(rules: RuleSet, name: str) -> tuple[_NameMatch, ...]:
     """Listed persons the name matches (best variant each), after look-alike suppression.
 
     Memoised apart from the country, which does not enter the search: the same counterparty
-    written with another country (or none) costs no second search.
+    written with another country (or none) costs no second search. Keyed by search_key(name):
+    both searches here (the list, and the look-alikes in suppressed_by_look_alike) are
+    NameIndex.search, and a match carries the listed name, never the query's spelling.
     """
-    found: tuple[_NameMatch, ...] = rules.memo(("person name", name), lambda: tuple(_search_name(rules, name)))
+    # The raw name first (a hit costs no key to build), then its search_key on a miss.
+    found: tuple[_NameMatch, ...] = rules.memo(
+        ("person name", name),
+        lambda: rules.memo(("person name form", search_key(name)), lambda: tuple(_search_name(rules, name))),
+    )
     return found
 
 

@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 from rules.catalog import ListedRef, RuleSet
 from rules.checks.evidence import Evidence, possible, strong_name
 from rules.name_candidates import IndexedName
-from rules.name_index import NameIndex
+from rules.name_index import NameIndex, search_key
 from rules.names import ends_open, text_tokens
 from rules.similarity import POSSIBLE_MATCH, STRONG_MATCH
 from rules.word_weights import TokenKind
@@ -48,16 +48,22 @@ def _covered_matches(rules: RuleSet, name: str) -> tuple[tuple[ListedRef, float,
     """Covered names a name matches, look-alikes suppressed: (listed ref, score, listed variant).
 
     Memoised by the name alone: the same name recurs in other fields and with other countries.
+    Keyed by search_key(name) too: both searches (covered names, look-alikes) are
+    NameIndex.search, and the result carries listed names only, never the query's spelling.
     """
     found: tuple[tuple[ListedRef, float, str], ...] = rules.memo(
         ("covered name", name),
-        lambda: tuple(
-            (hit.name.payload, hit.score, hit.name.form.original)
-            for hit in rules.covered_names.search(name, POSSIBLE_MATCH)
-            if suppressed_by_look_alike(rules, name, hit.score) is None
-        ),
+        lambda: rules.memo(("covered name form", search_key(name)), lambda: _covered_search(rules, name)),
     )
     return found
+
+
+def _covered_search(rules: RuleSet, name: str) -> tuple[tuple[ListedRef, float, str], ...]:
+    return tuple(
+        (hit.name.payload, hit.score, hit.name.form.original)
+        for hit in rules.covered_names.search(name, POSSIBLE_MATCH)
+        if suppressed_by_look_alike(rules, name, hit.score) is None
+    )
 
 
 def name_evidence(rules: RuleSet, field: str, name: str, country: str | None = None) -> list[Evidence]:

@@ -4,7 +4,7 @@ import random
 
 from ops.bench import data, names
 from rules.name_forms import name_form
-from rules.name_index import NameIndex
+from rules.name_index import NameIndex, search_key
 from rules.similarity import POSSIBLE_MATCH
 from rules.word_similarity import token_similarity
 from rules.word_weights import GENERIC_WORDS
@@ -88,3 +88,22 @@ def test_similar_words_finds_every_word_token_similarity_accepts():
         accepted = {w for w in vocabulary if token_similarity(token, w)}
         assert found <= accepted, token
         assert all(token in GENERIC_WORDS and w in GENERIC_WORDS for w in accepted - found), token
+
+
+def test_names_of_one_search_key_get_the_same_hits():
+    """search_key keys the engine's memo of searches: names sharing it must get equal hits."""
+    listed = data.blocked_persons(1_000, 3)
+    index = _index(listed)
+    by_key: dict[tuple[object, ...], list[tuple[float, str, str]]] = {}
+    shared = 0
+    for x in listed[:150]:
+        name = x.entry["name"]
+        for query in (name, name.upper(), name.lower(), f" {name}. ", name.replace(" ", ", "), x.native or name):
+            hits = [(h.score, h.name.form.original, h.comparison.rule) for h in index.search(query, POSSIBLE_MATCH)]
+            key = search_key(query)
+            shared += key in by_key
+            assert by_key.setdefault(key, hits) == hits, query
+    assert shared > 300  # the spellings do share keys, so the equality is not vacuous
+    # A name in Cyrillic or Chinese characters is also read in Korean from its own letters.
+    assert search_key("Ким Чен Ын")[0] == "raw"
+    assert search_key("金正恩")[0] == "raw"
