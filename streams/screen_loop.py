@@ -96,6 +96,8 @@ class ScreenLoop:
         # Assignments whose state is still loading, and a counter that revocations move on.
         self._loading: deque[tuple[int, list[int], list[TopicPartition]]] = deque()
         self._generation = 0
+        # Set when partitions could not be handed over cleanly: the loop stops at its next turn.
+        self._handover_failed: str | None = None
 
     def config(self) -> dict[str, object]:
         s = self.settings
@@ -148,6 +150,8 @@ class ScreenLoop:
             while not state.draining:
                 self._settle(final=False)
                 msgs = consumer.consume(self.settings.batch_size, 0)
+                if self._handover_failed is not None:
+                    raise RuntimeError(self._handover_failed)
                 if self._loading:
                     await self._load()
                 if not msgs:
@@ -262,9 +266,12 @@ class ScreenLoop:
         remaining = self.flusher.flush(FLUSH_TIMEOUT_S)
         failed = self.flusher.delivery_failed
         if remaining or failed:
-            # Not committed: the next owner screens these batches again (deduplicated).
+            # Nothing more is committed (the next owner screens these batches again, deduplicated),
+            # and the worker stops: records still queued here could reach a chain after its next
+            # owner has read the tip, two writers on one audit chain.
             log.critical("records not delivered at revocation", pending=remaining, error=failed)
-            self.offsets.drop_in_flight()
+            self.offsets.clear()
+            self._handover_failed = f"records not delivered at revocation ({remaining} pending, error {failed})"
         else:
             # In-flight futures complete later on the loop; their offsets are in this commit.
             taken = self.offsets.hand_over()

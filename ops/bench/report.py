@@ -36,7 +36,7 @@ def latency_row(label: str, lat: Latency) -> str:
     windows = ", ".join(f"{p99:.1f}" for p99 in lat.p99_ms_by_5s)
     return (
         f"{label:<44} p50 {lat.p50_ms:6.1f} ms  p99 {lat.p99_ms:6.1f} ms  max {lat.max_ms:7.1f} ms  "
-        f"(offered {lat.achieved_per_s:,.0f}/s, {lat.records:,} payments; p99 by 5 s: {windows})"
+        f"(sent at {lat.achieved_per_s:,.0f}/s, {lat.records:,} payments; p99 by 5 s: {windows})"
     )
 
 
@@ -51,8 +51,8 @@ def targets(result: Mapping[str, Any]) -> list[tuple[str, bool]]:
         checks.append(("engine_per_s_real_list >= 10,000", result["engine_per_s_real_list"] >= 10_000))
     hop = result["broker_hop_p99_ms_at_1k"]
     p99 = result["latency_p99_ms_at_1k"]
+    checks.append(("latency_p99_ms_at_1k <= 50", p99 <= 50))
     if hop > 50:
-        checks.append((f"latency_p99_ms_at_1k within 10 ms of the broker hop ({hop} ms)", p99 <= hop + 10))
-    else:
-        checks.append(("latency_p99_ms_at_1k <= 50", p99 <= 50))
+        # The alternative when the embedded broker's own hop is over 50 ms in the same run.
+        checks.append((f"  or within 10 ms of the broker's own hop ({hop} ms)", p99 <= hop + 10))
     return checks

@@ -134,7 +134,9 @@ def _figures(
     real_service: ServiceRun | None = kafka.get("service_real")
     real_engine = engine.get("real")
     naive = kafka["faust_naive"]
-    worker_cpu = sum(v for k, v in service.cpu.items() if k.startswith("worker")) / workers
+    # Each worker's CPU is already per payment of the whole run: their sum is what one payment
+    # costs in worker CPU, whichever worker screened it.
+    worker_cpu = sum(v for k, v in service.cpu.items() if k.startswith("worker"))
     result: dict[str, Any] = {
         "engine_per_s": round(head.per_s),
         "engine_p50_ms": round(head.p50_ms, 3),
