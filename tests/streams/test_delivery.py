@@ -50,7 +50,10 @@ class FakeProducer:
         if self.full_once:
             self.full_once = False
             raise BufferError("queue full")
-        time.sleep(self.produce_seconds)
+        # CPU, not a sleep: the stage clock counts the thread's CPU time.
+        until = time.thread_time() + self.produce_seconds
+        while time.thread_time() < until:
+            pass
         self.produced.append((topic, key, value, partition))
         assert on_delivery is not None, "produced without a delivery report"
         self.callbacks.append(on_delivery)
