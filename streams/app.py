@@ -30,7 +30,7 @@ from rules import Registry, RuleSet
 from schemas.messages import load_account_mapping
 from streams.audit import AuditChains
 from streams.batches import Batches
-from streams.delivery import Outbox, Producer, idempotent_producer
+from streams.delivery import Outbox, idempotent_producer
 from streams.metrics import Metrics
 from streams.notice_processing import NoticeProcessor
 from streams.partition_state import PartitionState
@@ -162,15 +162,6 @@ class Screener:
         handler = cast("SignalHandlerT[Any]", self._on_rebalance)
         self.app.on_partitions_revoked.connect(handler)
         self.app.on_partitions_assigned.connect(handler)
-
-    @property
-    def producer(self) -> Producer:
-        """The confluent_kafka.Producer (kept for callers of the former attribute)."""
-        return self.outbox.producer
-
-    @property
-    def delivery_failed(self) -> str | None:
-        return self.outbox.delivery_failed
 
     async def _on_rebalance(self, sender: object, *args: object, **kwargs: object) -> None:
         self.registry_sync.forget_chain()

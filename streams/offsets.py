@@ -87,12 +87,9 @@ class Offsets:
         self._in_flight.clear()
         return self.take() if self._to_commit else []
 
-    def drop_in_flight(self) -> None:
-        """At a revocation whose flush failed: in-flight batches are not committed (the next
-        owner screens them again; the decided store answers the payments already decided)."""
-        self._in_flight.clear()
-
     def clear(self) -> None:
-        """Partitions lost: nothing, delivered or not, may be committed for them."""
+        """Partitions lost, or a hand-over whose flush failed: nothing, delivered or not, may be
+        committed for them (the next owner screens them again; the decided store answers the
+        payments already decided)."""
         self._in_flight.clear()
         self._to_commit.clear()

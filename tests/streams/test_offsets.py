@@ -94,18 +94,6 @@ def test_hand_over_takes_delivered_and_in_flight_offsets(loop) -> None:
     assert offsets.hand_over() == []
 
 
-def test_a_failed_hand_over_drops_in_flight_batches_only(loop) -> None:
-    offsets = Offsets(60.0, Clock())
-    done, in_flight = loop.create_future(), loop.create_future()
-    done.set_result(None)
-    offsets.add(done, {("p", 0): 3})
-    offsets.add(in_flight, {("p", 0): 6})
-    offsets.settle()
-    offsets.drop_in_flight()
-    assert len(offsets) == 0
-    assert offsets.pending == {("p", 0): 3}
-
-
 def test_lost_partitions_clear_everything(loop) -> None:
     offsets = Offsets(60.0, Clock())
     done, in_flight = loop.create_future(), loop.create_future()
