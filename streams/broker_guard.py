@@ -106,7 +106,7 @@ class DataLossGuard:
 
         # Looks only: no group joined, nothing committed, no topic created by asking about it.
         own = {"group.id": f"{self.settings.app_id}.guard", "enable.auto.commit": False}
-        consumer = Consumer(self.settings.kafka_config() | own | {"allow.auto.create.topics": False})
+        consumer = Consumer(self.settings.kafka_config() | own)
         try:
             while not self._stop.wait(CHECK_INTERVAL_S):
                 try:

@@ -131,6 +131,11 @@ class Settings(BaseSettings):
             # librdkafka's own log lines go through Python logging (one JSON object each in the
             # worker), not straight to stderr.
             "logger": logging.getLogger("librdkafka"),
+            # Topics are created only by `ensure_topics`, with their specs. A producer's default
+            # (true) would let a broker that lost its data re-create, say, the audit topic with the
+            # broker's default partition count the moment a record is retried to it, before the
+            # data-loss guard has looked (streams/broker_guard.py).
+            "allow.auto.create.topics": False,
         }
         if self.sasl_mechanism:
             conf["sasl.mechanism"] = self.sasl_mechanism

@@ -150,3 +150,28 @@ def test_in_memory_broker_restart_is_reported_once_and_nothing_is_created_over_i
         if worker is not None and worker.proc is not None and worker.proc.poll() is None:
             worker.kill()
         broker.stop()
+
+
+def test_the_workers_clients_never_create_a_topic_by_using_it(tmp_path: Path) -> None:
+    """The race above made deterministic: a record retried to a topic the broker no longer has
+    must not re-create it with the broker's default partition count (Tansu's is 4; audit has 5)."""
+    from confluent_kafka import Consumer
+    from confluent_kafka.admin import AdminClient
+
+    from streams.delivery import idempotent_producer
+
+    broker = EmbeddedBroker(log_path=tmp_path / "broker.log").start()
+    try:
+        settings = Settings(bootstrap_servers=broker.bootstrap, partitions=4)
+        producer = idempotent_producer(settings.kafka_config() | {"message.timeout.ms": 3000})
+        producer.produce(settings.topics.audit, b"record", b"key")
+        assert producer.flush(10) == 0  # given up on (timed out), not delivered
+        consumer = Consumer(settings.kafka_config() | {"group.id": "auto-create-check"})
+        consumer.subscribe([settings.topics.registry_accounts])
+        consumer.poll(2.0)
+        consumer.close()
+        existing = AdminClient(settings.kafka_config()).list_topics(timeout=10).topics
+        assert settings.topics.audit not in existing
+        assert settings.topics.registry_accounts not in existing
+    finally:
+        broker.stop()
