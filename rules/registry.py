@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -275,11 +276,12 @@ def registry_from_mapping(data: Mapping[str, Any]) -> Registry:
     accounts = [parse_account(a) for a in accounts_raw]
     institutions = [parse_institution(i) for i in institutions_raw]
     ids = [a.account_id for a in accounts]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    # Counted once, not list.count per id: quadratic, 7 s for a 20,000-account file.
+    dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
     if dupes:
         raise RegistryError(f"duplicate account_id {dupes}")
     bics = [i.bic for i in institutions]
-    dupes = sorted({b for b in bics if bics.count(b) > 1})
+    dupes = sorted(b for b, n in Counter(bics).items() if n > 1)
     if dupes:
         raise RegistryError(f"duplicate institution bic {dupes}")
     return Registry(accounts, institutions)

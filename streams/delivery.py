@@ -31,7 +31,7 @@ from streams.records import Out
 
 log = get_logger("screener.delivery")
 
-Pending = tuple[str, bytes, bytes, int | None]
+Pending = tuple[str, bytes, bytes | None, int | None]
 FLUSH_TIMEOUT_S = 30.0
 
 
@@ -124,8 +124,9 @@ class Outbox:
 
     # -- producing ------------------------------------------------------------------------
 
-    def send(self, topic: str, key: bytes, value: bytes, partition: int | None) -> None:
-        """Produce a record: held until `end_batch` inside a batch, at once outside one."""
+    def send(self, topic: str, key: bytes, value: bytes | None, partition: int | None) -> None:
+        """Produce a record (value None: a tombstone): held until `end_batch` inside a batch, at
+        once outside one."""
         if self._pending is not None:
             self._pending.append((topic, key, value, partition))
             return
@@ -175,7 +176,7 @@ class Outbox:
             tracker.seal()
         return tracker.future
 
-    def _produce_now(self, topic: str, key: bytes, value: bytes, partition: int | None) -> None:
+    def _produce_now(self, topic: str, key: bytes, value: bytes | None, partition: int | None) -> None:
         tracker = self._tracker
         callback: DeliveryCallback = self._delivered
         if tracker is not None:

@@ -75,6 +75,10 @@ class RegistryProcessor(Processor):
         self.chain = chain
 
     def process(self, src: Source, rules_version: str) -> Outcome:
+        return self.process_change(src, rules_version)[0]
+
+    def process_change(self, src: Source, rules_version: str) -> tuple[Outcome, str | None]:
+        """The record's outcome, and its canonical key once applied (None when dead-lettered)."""
         try:
             if src.value is not None and len(src.value) > MAX_REGISTRY_RECORD_BYTES:
                 raise RegistryError(
@@ -83,9 +87,8 @@ class RegistryProcessor(Processor):
                 )
             change = apply_registry_change(self.registry, self.serde, self.settings, src.topic, src.key, src.value)
         except (CodecError, RegistryError, ValueError) as exc:
-            return Outcome(
-                self.dead_letter(src, str(exc), self.chain, (rules_version, self.registry.version)), dead_letter=True
-            )
+            outputs = self.dead_letter(src, str(exc), self.chain, (rules_version, self.registry.version))
+            return Outcome(outputs, dead_letter=True), None
         audit_key, audit_value = self.audit.append(
             self.chain,
             kind="registry",
@@ -96,4 +99,4 @@ class RegistryProcessor(Processor):
             recorded_at=src.instant.isoformat(),
             body=change,
         )
-        return Outcome([Out(self.topics.audit, audit_key, audit_value, self.chain)])
+        return Outcome([Out(self.topics.audit, audit_key, audit_value, self.chain)]), str(change["key"])

@@ -40,12 +40,30 @@ def bench(
             "(default: ../shared/data/ofac beside the checkout when present)",
         ),
     ] = None,
+    registry_load: Annotated[
+        int | None,
+        typer.Option(
+            "--registry-load",
+            min=1,
+            help="Only a worker's first registry load: N generated accounts with their institutions, "
+            "records/s from the start of loading to ready.",
+        ),
+    ] = None,
 ) -> None:
     """Benchmark the engine, two baselines and the service on the embedded broker; print a table and a JSON line."""
     from ops.bench.run import print_summary
     from ops.bench.run import run as run_bench
     from rules.sanctions_files import SanctionsError
 
+    if registry_load is not None:
+        from ops.bench.registry_load import run as run_registry_load
+
+        try:
+            result = run_registry_load(registry_load, seed, workdir)
+        except kafka_errors() as exc:
+            raise UsageError(f"benchmark failed: {exc}") from None
+        print(json.dumps(result))
+        return
     if formats:
         from ops.bench.parse_bench import run as run_parse_bench
 
