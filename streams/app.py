@@ -13,6 +13,8 @@ The parts, one job each:
 - streams/offsets.py: in-flight batches and the offsets their delivery makes committable;
 - streams/partition_state.py: chain tips, decided store and notices sent, per partition;
 - streams/registry_sync.py: the registry agent's work, the registry tables, readiness state;
+- streams/rules_in_force.py, streams/rules_watch.py: the rules in force, one holder every part
+  reads, and the watcher that puts new rules and lists in force between batches;
 - streams/screen_loop.py: consume, dispatch, settle, hand partitions over (on Protocols,
   streams/ports.py);
 - streams/web.py: /healthz, /readyz, /metrics.
@@ -36,7 +38,9 @@ from streams.notice_processing import NoticeProcessor
 from streams.partition_state import PartitionState
 from streams.processing import PaymentProcessor
 from streams.registry_processing import RegistryProcessor
-from streams.registry_sync import RegistrySync, State, event_source
+from streams.registry_sync import RegistrySync, State
+from streams.rules_in_force import RulesInForce, RulesSwitch
+from streams.rules_watch import RulesWatch
 from streams.screen_loop import ScreenLoop
 from streams.serde import Serde
 from streams.settings import Settings
@@ -90,7 +94,8 @@ class Screener:
 
     def __init__(self, settings: Settings, rules: RuleSet, logging_config: dict[str, Any] | None = None) -> None:
         self.settings = settings
-        self.rules = rules
+        # The one holder of the rules in force: every part reads it, the screen loop swaps it.
+        self.rules_in_force = RulesInForce(rules)
         self.registry = Registry()
         self.serde = Serde(settings)
         self.metrics = Metrics()
@@ -111,7 +116,7 @@ class Screener:
             settings,
             self.serde,
             self.audit,
-            rules,
+            self.rules_in_force,
             self.registry,
             self.decided,
             load_account_mapping(settings.account_mapping),
@@ -130,7 +135,7 @@ class Screener:
             self.outbox,
             self.metrics,
             self.state,
-            rules.version,
+            self.rules_in_force.current_version,
         )
         self.partition_state = PartitionState(
             settings, self.serde, self.audit, self.decided, self.notices_sent, self.metrics
@@ -153,7 +158,11 @@ class Screener:
             self.outbox,
             self.app.crash,
             self.metrics,
+            rules=RulesSwitch(self.rules_in_force, self.audit, self.outbox, self.registry, self.metrics),
         )
+        self.rules_watch = RulesWatch(settings, self.rules_in_force, self.metrics)
+        if self.rules_watch.enabled:
+            self.app.task(self.rules_watch.run)
         self._define_agents()
         serve(self.app, self.readiness, self.metrics.registry)
         # Faust assigns only the registry topics now: its chain is the one that may change hands.
@@ -166,6 +175,11 @@ class Screener:
     async def _on_rebalance(self, sender: object, *args: object, **kwargs: object) -> None:
         self.registry_sync.forget_chain()
 
+    @property
+    def rules(self) -> RuleSet:
+        """The rules in force (they change between batches: streams/rules_in_force.py)."""
+        return self.rules_in_force.rules
+
     def ready(self) -> bool:
         loop = self.screen_loop
         return self.state.registry_ready.is_set() and bool(loop.assigned) and loop.broker_up
@@ -177,7 +191,8 @@ class Screener:
             "registry_loaded": self.state.registry_ready.is_set(),
             "broker_reachable": self.screen_loop.broker_up,
             "registry_version": self.registry.version,
-            "rules_version": self.rules.version,
+            **self.rules_in_force.readiness(),
+            "registry_progress": self.state.registry_report(),
         }
 
     # -- agents -----------------------------------------------------------------------------
@@ -194,8 +209,8 @@ class Screener:
         )
 
         async def registry(stream: StreamT[bytes]) -> None:
-            async for event in stream.events():
-                await self.registry_sync.apply(event_source(event))
+            # In batches: one wait for delivery per batch, not per record (streams/registry_sync.py).
+            await self.registry_sync.consume(stream)
 
         async def watch_registry() -> None:
             await self.registry_sync.wait_until_loaded()

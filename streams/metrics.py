@@ -52,3 +52,12 @@ class Metrics:
         )
         self.lag = Gauge("screener_consumer_lag", "Payments not yet screened, by partition", ["partition"], registry=r)
         self.ready = Gauge("screener_ready", "1 when the registry is loaded and partitions are assigned", registry=r)
+        self.rules_updates = Counter(
+            "screener_rules_updates_total",
+            "Updates of the watched rules, lists and ownership files: applied, or refused (the old rules stay)",
+            ["outcome"],
+            registry=r,
+        )
+        self.rules_version = Gauge(
+            "screener_rules_version_info", "1 for the rules_version in force", ["rules_version"], registry=r
+        )

@@ -93,5 +93,12 @@ class LoopState(Protocol):
     def draining(self) -> bool: ...
 
 
+class RulesSwitcher(Protocol):
+    """The swap point of the rules (streams/rules_in_force.py): called between batches with the
+    partitions whose chains the worker writes; a future when it recorded something."""
+
+    def switch(self, chains: list[int]) -> asyncio.Future[None] | None: ...
+
+
 # Stops the worker (faust.App.crash): screening cannot go on.
 Crash = Callable[[BaseException], Awaitable[None]]

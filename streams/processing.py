@@ -6,6 +6,8 @@ bytes are decoded once into a typed `Payment`; the engine's typed `Decision` bec
 copy, the alert, the notice requests, the audit body, the decided store); anything unreadable
 becomes a dead-letter with the original bytes (SPEC 2.6). Each stage's time is added to
 `Stages` (streams/stages.py), so `screener bench` can show where a payment's CPU goes.
+The rules are read from the holder of the rules in force (streams/rules_in_force.py) once per
+record; they change only between batches.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from streams.dead_letter import Processor
 from streams.decision_record import DecisionRecord
 from streams.outputs import alert_record, notice_records
 from streams.records import Out, Outcome, Source
+from streams.rules_in_force import RulesInForce
 from streams.serde import Serde
 from streams.settings import Settings
 from streams.stages import Stages, clock
@@ -42,7 +45,7 @@ class PaymentProcessor(Processor):
         settings: Settings,
         serde: Serde,
         audit: AuditChains,
-        rules: RuleSet,
+        rules: RuleSet | RulesInForce,
         registry: Registry,
         decided: Decided,
         accounts: AccountMapping = NO_MAPPING,
@@ -50,22 +53,28 @@ class PaymentProcessor(Processor):
         stages: Stages | None = None,
     ) -> None:
         super().__init__(settings, serde, audit)
-        self.rules = rules
+        self.in_force = rules if isinstance(rules, RulesInForce) else RulesInForce(rules)
         self.registry = registry
         self.decided = decided
         self.accounts = accounts
         self.stages = stages or Stages()
+
+    @property
+    def rules(self) -> RuleSet:
+        """The RuleSet in force."""
+        return self.in_force.rules
 
     def process(self, src: Source) -> list[Outcome]:
         """One outcome per payment the record holds: one for a JSON or Avro payment event, one per
         transaction of an ISO 20022 or MT message (schemas/inbound.py), a dead-letter for each
         message or transaction that cannot be screened."""
         started = clock()
-        versions = (self.rules.version, self.registry.version)
+        rules = self.in_force.rules
+        versions = (rules.version, self.registry.version)
         raw = src.value or b""
         fmt = input_format(raw)
         if fmt in MESSAGE_FORMATS:
-            outcomes = self._process_messages(src, raw, fmt, versions, started)
+            outcomes = self._process_messages(src, raw, fmt, rules, versions, started)
         else:
             try:
                 payment = parse_payment(raw if fmt == "json" else self.serde.decode(src.topic, "Payment", raw))
@@ -73,12 +82,12 @@ class PaymentProcessor(Processor):
                 self.stages.add("decode", clock() - started)
                 outcomes = [self._dead(src, str(exc), versions)]
             else:
-                outcomes = [self._screen(src, payment, digest(raw), versions, started)]
+                outcomes = [self._screen(src, payment, digest(raw), rules, versions, started)]
         self.stages.payments += len(outcomes)
         return outcomes
 
     def _process_messages(
-        self, src: Source, raw: bytes, fmt: Format, versions: tuple[str, str], started: float
+        self, src: Source, raw: bytes, fmt: Format, rules: RuleSet, versions: tuple[str, str], started: float
     ) -> list[Outcome]:
         messages = list(islice(read_messages(raw, fmt, self.accounts), MAX_MESSAGES_PER_RECORD + 1))
         if len(messages) > MAX_MESSAGES_PER_RECORD:
@@ -96,7 +105,8 @@ class PaymentProcessor(Processor):
             for payment, adapted in payments:
                 # The idempotency digest is the adapted payment's, not the record's: one
                 # transaction of a message is the same payment whatever else the message holds.
-                outcomes.append(self._screen(src, payment, digest(canonical(adapted).encode()), versions, started))
+                adapted_digest = digest(canonical(adapted).encode())
+                outcomes.append(self._screen(src, payment, adapted_digest, rules, versions, started))
                 started = clock()
         self.stages.add("decode", clock() - started)
         errors = bounded_errors(errors, MAX_DEAD_LETTERS_PER_RECORD, "transactions or messages of this record")
@@ -110,7 +120,13 @@ class PaymentProcessor(Processor):
         return Outcome(outputs, dead_letter=True)
 
     def _screen(
-        self, src: Source, payment: Payment, input_digest: str, versions: tuple[str, str], started: float
+        self,
+        src: Source,
+        payment: Payment,
+        input_digest: str,
+        rules: RuleSet,
+        versions: tuple[str, str],
+        started: float,
     ) -> Outcome:
         """Screen one payment decoded since `started` (or answer it from the decided store)."""
         stages = self.stages
@@ -130,7 +146,7 @@ class PaymentProcessor(Processor):
             replayed = True
         else:
             try:
-                decision = screen(payment, self.registry, self.rules, src.instant)
+                decision = screen(payment, self.registry, rules, src.instant)
             except Exception as exc:  # noqa: BLE001 - one payment's failure must not stop the worker (SPEC 2.6)
                 stages.add("screen", clock() - t0)
                 return self._dead(src, screening_error(exc), versions)

@@ -20,7 +20,9 @@ Guarantees (README, "Delivery guarantees"):
   store and notices sent are loaded; a revocation while loading moves a generation counter on,
   so a stale load never resumes a partition;
 - no skipped payment: librdkafka delivers each partition's records in offset order (the gap
-  repair the Faust stream needed on this broker is gone with it).
+  repair the Faust stream needed on this broker is gone with it);
+- one RuleSet per batch: new rules are put in force only at the top of a turn, between batches
+  (streams/rules_in_force.py), and their audit records are delivered like a batch's.
 """
 
 from __future__ import annotations
@@ -36,7 +38,17 @@ from confluent_kafka import KafkaError, TopicPartition
 from streams.logs import get_logger
 from streams.metrics import Metrics
 from streams.offsets import Offsets, next_offsets
-from streams.ports import BatchScreener, Consumer, ConsumerFactory, Crash, Flusher, LoopState, PartitionLoader, Record
+from streams.ports import (
+    BatchScreener,
+    Consumer,
+    ConsumerFactory,
+    Crash,
+    Flusher,
+    LoopState,
+    PartitionLoader,
+    Record,
+    RulesSwitcher,
+)
 from streams.records import Source
 from streams.settings import Settings
 
@@ -75,6 +87,7 @@ class ScreenLoop:
         crash: Crash,
         metrics: Metrics,
         make_consumer: ConsumerFactory = _kafka_consumer,
+        rules: RulesSwitcher | None = None,
     ) -> None:
         self.settings = settings
         self.state = state
@@ -84,6 +97,7 @@ class ScreenLoop:
         self.crash = crash
         self.metrics = metrics
         self.make_consumer = make_consumer
+        self.rules = rules
         self.topics = (settings.topics.payments, settings.topics.notice_requests)
         self.consumer: Consumer | None = None
         self.assigned: set[int] = set()
@@ -149,6 +163,7 @@ class ScreenLoop:
         try:
             while not state.draining:
                 self._settle(final=False)
+                self._switch_rules()
                 msgs = consumer.consume(self.settings.batch_size, 0)
                 if self._handover_failed is not None:
                     raise RuntimeError(self._handover_failed)
@@ -186,6 +201,15 @@ class ScreenLoop:
                 log.warning("consumer close failed", error=str(exc))
             self.assigned.clear()
             self.closed.set()
+
+    def _switch_rules(self) -> None:
+        """The swap point: no batch is being screened here. The records of a change go on the
+        chains of the partitions loaded; their delivery is awaited like a batch's (no offsets)."""
+        if self.rules is None:
+            return
+        delivered = self.rules.switch(sorted(self.assigned))
+        if delivered is not None:
+            self.offsets.add(delivered, {})
 
     def _sources(self, msgs: Sequence[Record]) -> list[Source]:
         sources = []

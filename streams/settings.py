@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     rules_dir: Path | None = None
     sanctions: Path | None = None
     ownership: Path | None = None
+    # Seconds between looks at the rules directory, sanctions list and ownership file above for new
+    # content, put in force without a restart (streams/rules_watch.py); 0: not watched.
+    rules_watch_interval_s: float = Field(default=2.0, ge=0)
     # How the bank names its correspondent accounts in ISO 20022 and MT messages, when not by the
     # settlement account itself (YAML: `accounts:` and `bics:` maps; schemas/messages.py).
     account_mapping: Path | None = None
