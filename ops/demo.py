@@ -74,7 +74,7 @@ def stop_worker(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> int:
 
 def _message_ids(folder: Path | None) -> list[str]:
     """The payment ids of the sample messages, in file order (what their decisions are awaited by)."""
-    from ops.screen_file import input_files
+    from ops.file_inputs import input_files
     from schemas.inbound import MESSAGE_FORMATS, input_format, read_messages
 
     ids: list[str] = []
@@ -119,7 +119,7 @@ def run_demo(payments: Path, registry_file: Path, timeout: float, messages: Path
             order = [json.loads(line)["payment_id"] for line in payments.read_text().splitlines() if line.strip()]
             message_ids = _message_ids(messages)
             if message_ids and messages is not None:
-                from ops.screen_file import input_files
+                from ops.file_inputs import input_files
 
                 with contextlib.ExitStack() as stack:
                     files = [(str(f), stack.enter_context(f.open("rb"))) for f in input_files(messages) if f.is_file()]

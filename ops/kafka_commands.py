@@ -11,11 +11,11 @@ from typing import IO, Any
 
 from confluent_kafka import KafkaException
 
-from ops.screen_file import MAX_MESSAGE_FILE_BYTES, _Prefixed
+from ops.file_inputs import MAX_MESSAGE_FILE_BYTES, Prefixed
 from rules.bic import parse_bic
 from schemas.codec import CodecError, RecordName
 from schemas.inbound import MESSAGE_FORMATS, Format, input_format, read_messages
-from streams.kafka_io import Sender, tail
+from streams.kafka_io import Sender, read_partitions, tail
 from streams.serde import Serde
 from streams.settings import Settings
 from streams.topics import ensure_topics
@@ -59,7 +59,7 @@ def produce_payments(
         if fmt in MESSAGE_FORMATS:
             as_is += _produce_messages(sender, target, name, head + source.read(MAX_MESSAGE_FILE_BYTES), fmt)
         else:
-            lines = io.BufferedReader(_Prefixed(head, source))
+            lines = io.BufferedReader(Prefixed(head, source))
             as_is += _produce_lines(sender, serde, target, name, lines, raw)
     sender.flush()
     return sender.sent, as_is, sender.errors
@@ -166,12 +166,15 @@ def load_registry(settings: Settings, path: Path, delete_missing: bool = True) -
 
 
 def _live_keys(settings: Settings, topic: str) -> set[str]:
+    """The keys a registry topic holds a live record for, read to its end in bulk (one consumer,
+    no idle wait at the end)."""
     live: set[str] = set()
-    for msg in tail(settings, topic, from_beginning=True, count=None, timeout=1.0):
-        key = msg.key().decode("utf-8", "replace") if msg.key() else ""
+    records = read_partitions(settings, [(topic, 0)])[(topic, 0)]
+    for _, raw_key, value in records:
+        key = raw_key.decode("utf-8", "replace") if raw_key else ""
         if topic == settings.topics.registry_institutions and key:
             key = parse_bic(key).bic11
-        if msg.value() is None:
+        if value is None:
             live.discard(key)
         else:
             live.add(key)

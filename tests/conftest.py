@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,9 @@ SCREENED_AT = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 # The audit trail is keyed (streams/audit.py): every Settings of this test run, and every worker
 # it starts (their environment is this one's), share one key made for the run.
 os.environ.setdefault("SCREENER_AUDIT_KEYS", json.dumps({"test": secrets.token_hex(32)}))
+# What commands keep in their data directory (e.g. the registries `screener screen` used) goes to
+# a directory of this run, not into the checkout.
+os.environ.setdefault("SCREENER_DATA_DIR", tempfile.mkdtemp(prefix="screener-test-data-"))
 
 
 @pytest.fixture(scope="session")

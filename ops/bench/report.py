@@ -49,6 +49,8 @@ def targets(result: Mapping[str, Any]) -> list[tuple[str, bool]]:
     ]
     if result.get("engine_per_s_real_list") is not None:
         checks.append(("engine_per_s_real_list >= 10,000", result["engine_per_s_real_list"] >= 10_000))
+    if result.get("replay_vs_worker_per_core") is not None:
+        checks.append(("replay per core >= 2x a live worker's (issue 14)", result["replay_vs_worker_per_core"] >= 2))
     hop = result["broker_hop_p99_ms_at_1k"]
     p99 = result["latency_p99_ms_at_1k"]
     checks.append(("latency_p99_ms_at_1k <= 50", p99 <= 50))

@@ -19,7 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ops.bench import data
+from ops.bench import data, replay_bench
 from ops.bench.engine_bench import EngineResult, rules_with_list, run_engine
 from ops.bench.report import engine_row, say, targets
 from ops.bench.service_bench import Plan, ServiceRun, kafka_parts
@@ -70,7 +70,14 @@ def run(
         ]
         engine = _engine_parts(plan, seed, listed, registry_data, registry, payments, warmup, real_list)
         kafka = kafka_parts(plan, seed, listed[:HEADLINE_LIST], registry_data, work, workers, partitions, real_list)
+        say(f"==> replay: {len(mix):,} payments screened under the 20k list less 250 names, replayed with them")
+        lookback = replay_bench.run([g.payment for g in mix], listed[:HEADLINE_LIST], load_rules(), registry, work)
+        say(
+            f"replay  {lookback.per_s_one_job:>8,.0f}/s on 1 process, {lookback.per_s_all_jobs:>8,.0f}/s on "
+            f"{lookback.jobs}; transitions {lookback.transitions}"
+        )
     result = _figures(engine, kafka, plan, kinds, workers, seed, quick, real_list)
+    result |= _replay_figures(lookback, result["cpu_us_per_payment_worker"])
     result["seconds"] = round(time.monotonic() - started, 1)
     return result
 
@@ -202,6 +209,21 @@ def _figures(
         "plan": asdict(plan),
     }
     return result
+
+
+def _replay_figures(lookback: replay_bench.ReplayFigures, worker_cpu_us: float) -> dict[str, Any]:
+    """A replay's rate per core beside a live worker's: the worker screens 1e6 / (its CPU
+    microseconds per payment) payments per second of one core (the same run's service phase)."""
+    worker_per_core = 1e6 / worker_cpu_us if worker_cpu_us else 0.0
+    return {
+        "replay_per_s_one_job": round(lookback.per_s_one_job),
+        "replay_per_s_all_jobs": round(lookback.per_s_all_jobs),
+        "replay_jobs": lookback.jobs,
+        "replay_per_core": round(lookback.per_core()),
+        "worker_per_core": round(worker_per_core),
+        "replay_vs_worker_per_core": round(lookback.per_core() / worker_per_core, 2) if worker_per_core else None,
+        "replay_transitions": lookback.transitions,
+    }
 
 
 def print_summary(result: dict[str, Any]) -> None:

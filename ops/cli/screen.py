@@ -68,6 +68,7 @@ def screen(
         reg = load_registry_file(registry)
     except InputError as exc:
         raise UsageError(str(exc)) from None
+    _keep_registry(registry, reg.version)
     dead_path = dead_letter or Path(f"{'stdin' if str(input_file) == '-' else input_file}.dead-letter.jsonl")
     with contextlib.ExitStack() as stack:
         try:
@@ -93,6 +94,23 @@ def screen(
             progress = stack.enter_context(_progress(input_file))
             summary = screener.run(str(input_file), source, out, write_dead, progress)
     print(summary.line(dead_path), file=sys.stderr)
+
+
+def _keep_registry(path: Path, version: str) -> None:
+    """Keep a copy of the registry by its version, so that `screener replay` can screen these
+    payments again against it (SPEC 2.3) without being told where it was. A copy that cannot be
+    kept is reported, and screening goes on."""
+    from ops.cli.common import settings_for
+    from ops.replay.recorded import keep_registry
+
+    data_dir = settings_for().data_dir
+    try:
+        keep_registry(data_dir, version, path, path.read_bytes())
+    except OSError as exc:
+        print(
+            f"screener: registry {version} not kept in {data_dir} ({exc.strerror}); replay will need --registry",
+            file=sys.stderr,
+        )
 
 
 @contextlib.contextmanager

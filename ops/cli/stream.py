@@ -112,8 +112,8 @@ def produce(
     bootstrap: Bootstrap = None,
 ) -> None:
     """Publish payments: JSON events keyed by payment_id, ISO 20022 and MT messages unchanged."""
+    from ops.file_inputs import input_files
     from ops.kafka_commands import produce_payments
-    from ops.screen_file import input_files
 
     settings = settings_for(bootstrap)
     stdin = str(input_file) == "-"

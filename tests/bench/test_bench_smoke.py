@@ -71,3 +71,10 @@ def test_bench_quick_prints_a_table_and_a_json_line(tmp_path):
     assert result["e2e_per_s_real_list"] > 0
     assert set(result["cpu_us_per_payment_by_stage_real_list"]) == set(stages)
     assert "service (real list): end to end at saturation" in proc.stderr
+    # The replay phase: the lookback's rate on one process and on every core, and what it found
+    # (the replayed list adds 250 of the names the payments carry and removes 250 others).
+    assert result["replay_per_s_one_job"] > 0
+    assert result["replay_per_s_all_jobs"] > 0
+    assert result["replay_vs_worker_per_core"] > 0
+    assert "pass->block" in result["replay_transitions"]
+    assert "block->pass" in result["replay_transitions"]

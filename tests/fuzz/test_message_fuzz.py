@@ -52,7 +52,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, currently_in_test_context, event, example, given, note, seed, settings
 from hypothesis import strategies as st
 
-from ops.screen_file import JSON_LINES_SUFFIXES, MAX_DEAD_LETTERS_PER_MESSAGE, FileScreener, load_registry_file
+from ops.file_inputs import JSON_LINES_SUFFIXES, MAX_DEAD_LETTERS_PER_MESSAGE
+from ops.screen_file import FileScreener, load_registry_file
 from rules import Registry, RuleSet, load_rules
 from schemas.codec import MAX_ERROR_CHARS, MAX_ORIGINAL_BYTES
 from schemas.inbound import MESSAGE_FORMATS, Message, input_format, read_messages
@@ -793,7 +794,7 @@ HOSTILE = {
     "comments before the root, a DOCTYPE later (_PROLOG_DOCTYPE)": b"<!--a-->" * 30 + DOCUMENT + b"<!--<!DOCTYPE-->",
     "an unterminated DOCTYPE of bracket pairs (schemas/iso20022.py _tokens)": b"<!DOCTYPE " + b"[]" * 40,
     "elements nested 300,000 deep (schemas/iso20022.py _top_level)": b"<a>" * 300_000 + b"</a>" * 300_000,
-    "a file of 200,000 one-line MT messages (ops/screen_file.py line numbers)": b"{1:}\n" * 200_000,
+    "a file of 200,000 one-line MT messages (ops/file_inputs.py line numbers)": b"{1:}\n" * 200_000,
     "100,000 blanks inside an MT message (schemas/swift_mt.py _SEPARATORS)": b"{1:" + b" " * 100_000 + b"x",
     # 13,000 dead-letters from a 950 kB record, each with (up to 64 kB of) the whole record and its
     # SHA-256 computed again: about 20 s and 860 MB of dead-letter records.
@@ -826,7 +827,7 @@ def test_hostile_inputs(data: bytes) -> None:
 
 def test_a_message_whose_text_has_a_line_like_json() -> None:
     """A well-formed message is read as one, even when a line of its text opens like a JSON object
-    (ops/screen_file.py _json_lines takes such a file for JSON Lines: every line dead-lettered)."""
+    (ops/file_inputs.py _json_lines takes such a file for JSON Lines: every line dead-lettered)."""
     sample = SAMPLES[OPS_DIR + "pacs008_clean.xml"]
     i = sample.index(b"<Ustrd>") + len(b"<Ustrd>")
     data = sample[:i] + b'\n{"ref": "INV-1"}\n' + sample[i:]

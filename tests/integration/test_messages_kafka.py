@@ -9,8 +9,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ops.file_inputs import input_files
 from ops.kafka_commands import produce_payments
-from ops.screen_file import FileScreener, input_files, load_registry_file
+from ops.screen_file import FileScreener, load_registry_file
 from rules import load_rules
 from tests.integration.conftest import SAMPLES, Worker, collect
 

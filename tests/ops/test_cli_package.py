@@ -18,6 +18,7 @@ def test_every_command_is_registered_in_the_help_order():
     assert names == [
         "screen",
         "rules",
+        "replay",
         "match-eval",
         "explain-match",
         "list-report",
