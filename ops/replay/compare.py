@@ -15,8 +15,9 @@ from typing import Any
 
 HitKey = tuple[str, str, str, str, str]
 
-# What a decision is when there is none: never recorded, or not screenable now (dead-lettered).
+# What a decision is when there is none: never recorded; not screenable now (dead-lettered).
 NONE = "none"
+DEAD = "dead-letter"
 
 
 def hit_key(hit: Mapping[str, Any]) -> HitKey:
@@ -95,7 +96,7 @@ def compare(payment_id: str, before: Mapping[str, Any] | None, after: Mapping[st
     return Change(
         payment_id=payment_id,
         before=str(before.get("decision", NONE)) if before is not None else NONE,
-        after=str(after.get("decision", NONE)) if after is not None else NONE,
+        after=str(after.get("decision", NONE)) if after is not None else DEAD,
         hits_added=tuple(h for k, h in new.items() if k not in old),
         hits_removed=tuple(h for k, h in old.items() if k not in new),
         rules_version_before=before.get("rules_version") if before is not None else None,

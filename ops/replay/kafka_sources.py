@@ -32,6 +32,7 @@ from ops.replay.kafka_read import (
 )
 from rules import Registry, RegistryError
 from schemas.codec import CodecError, RecordName, encode_single_object
+from streams.records import Source
 from streams.registry_processing import MAX_REGISTRY_RECORD_BYTES, apply_registry_change
 from streams.serde import Serde
 from streams.settings import Settings
@@ -48,20 +49,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class TopicRecord:
-    """One record as read, with where it was read from."""
-
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int
-    key: bytes | None
-    value: bytes | None
-
-    @property
-    def position(self) -> str:
-        return f"{self.topic}/{self.partition}@{self.offset}"
+# A record as read, with where it was read from: the worker's own record type.
+TopicRecord = Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +119,7 @@ def _read_plan(
                         continue  # cannot be placed in time, so not in any window
                     if (since_ms is not None and ts < since_ms) or (until_ms is not None and ts >= until_ms):
                         continue
-                yield TopicRecord(topic, partition, msg.offset() or 0, ts, msg.key(), msg.value())
+                yield Source(topic, partition, msg.offset() or 0, msg.key(), msg.value(), ts / 1000)
     finally:
         consumer.close()
 

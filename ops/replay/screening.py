@@ -9,6 +9,7 @@ chunks per process are in flight, so memory stays bounded whatever the input's s
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
@@ -112,36 +113,27 @@ class Context:
             except PaymentError as exc:
                 return Replayed(item.source, item.line, None, error=str(exc), raw=item.raw)
         payment_id = payment.payment_id
-        before = self.recorded.get(payment_id)
+        decision: dict[str, Any] | None = None
+        error: str | None = None
         try:
             decision = screen(payment, self.registry_for(payment_id), self.rules, self.as_of).to_dict()
         except NoRegistryError as exc:
             error = str(exc)
         except Exception as exc:  # noqa: BLE001 - one payment's failure must not stop the run (SPEC 2.6)
             error = screening_error(exc)
-        else:
-            change = compare(payment_id, before, decision)
-            where = {"source": item.source, "line": item.line}
-            return Replayed(
-                item.source,
-                item.line,
-                payment_id,
-                change,
-                _line(decision),
-                _line(change.to_dict(decision) | where),
-                Row(change, facts(payment), f"{item.source}:{item.line}") if wanted(change) else None,
-                decision["registry_version"],
-            )
-        change = compare(payment_id, before, None)
+        change = compare(payment_id, self.recorded.get(payment_id), decision)
         where = {"source": item.source, "line": item.line}
         return Replayed(
             item.source,
             item.line,
             payment_id,
             change,
-            diff_line=_line(change.to_dict(None) | where),
-            error=error,
-            raw=item.raw,
+            _line(decision) if decision is not None else None,
+            _line(change.to_dict(decision) | where),
+            Row(change, facts(payment), f"{item.source}:{item.line}") if decision and wanted(change) else None,
+            decision["registry_version"] if decision is not None else None,
+            error,
+            item.raw if error is not None else b"",
         )
 
     def screen_chunk(self, chunk: list[Item | BadInput]) -> list[Replayed]:
@@ -166,6 +158,18 @@ def _chunks(items: Iterable[Item | BadInput], size: int) -> Iterator[list[Item |
 
 def replay_items(context: Context, items: Iterable[Item | BadInput], jobs: int) -> Iterator[Replayed]:
     """Every item screened, in input order, on `jobs` processes (1: in this process)."""
+    # The rules and registries are long-lived and large: out of the collector's sight, as in the
+    # worker (streams/worker.py), so that collections cost per payment and not per listed name;
+    # and in the forked processes their pages stay shared (a collection would write to them).
+    gc.collect()
+    gc.freeze()
+    try:
+        yield from _replayed(context, items, jobs)
+    finally:
+        gc.unfreeze()
+
+
+def _replayed(context: Context, items: Iterable[Item | BadInput], jobs: int) -> Iterator[Replayed]:
     if jobs <= 1:
         for chunk in _chunks(items, CHUNK):
             yield from context.screen_chunk(chunk)

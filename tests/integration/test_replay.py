@@ -11,24 +11,12 @@ from typing import Any
 
 import pytest
 
-from ops.cli import main
 from ops.kafka_commands import produce_payments
 from streams.settings import Settings
 from tests.integration.conftest import SAMPLES, Worker, collect
-from tests.ops.test_replay import AS_OF, PAYMENTS, new_list
+from tests.ops.test_replay import AS_OF, PAYMENTS, new_list, run
 
 pytestmark = pytest.mark.integration
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code: int | str | None
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return int(code or 0), out.out, out.err
 
 
 def summary_of(stdout: str) -> dict[str, Any]:

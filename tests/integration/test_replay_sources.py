@@ -63,8 +63,9 @@ def ids(records: list[TopicRecord]) -> list[tuple[int, int]]:
 def test_every_record_partition_by_partition_in_offset_order(settings: Settings, timed_topic: str):
     records = list(payment_records(settings, topic=timed_topic))
     assert ids(records) == [(p, o) for p in (0, 1) for o in range(10)]
-    assert records[3].position == f"{timed_topic}/0@3"
-    assert records[3].timestamp_ms == BASE_MS + 3000 and records[3].key == b"k3"
+    assert records[3].position == f"{timed_topic}/0/3"
+    assert records[3].timestamp == (BASE_MS + 3000) / 1000
+    assert records[3].key == b"k3"
     assert records[3].value == b'{"p": 0, "i": 3}'
     # Nothing committed: the replay leaves no offsets behind for any group.
     consumer = Consumer(settings.kafka_config() | {"group.id": f"{settings.app_id}-replay-payments"})

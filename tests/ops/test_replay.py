@@ -209,3 +209,10 @@ def test_a_replay_never_writes_to_a_live_topic():
     for topic in (settings.topics.decisions, settings.topics.payments, settings.topics.audit):
         with pytest.raises(TopicSinkError, match="live screening topic"):
             TopicSink(settings, topic)
+
+
+def test_a_recorded_payment_that_cannot_be_screened_now_is_a_transition_to_dead_letter():
+    change = compare("P", {"decision": "pass", "hits": []}, None)
+    assert change.changed
+    assert change.transition == "pass->dead-letter"
+    assert not compare("P", None, None).changed  # never recorded: nothing to compare

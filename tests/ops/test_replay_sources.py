@@ -49,8 +49,8 @@ def test_error_lists_stay_bounded():
 
 
 def test_topic_record_position():
-    record = TopicRecord("payments", 2, 17, 0, None, b"{}")
-    assert record.position == "payments/2@17"
+    record = TopicRecord("payments", 2, 17, None, b"{}", 0.0)
+    assert record.position == "payments/2/17"
 
 
 @pytest.mark.parametrize(
