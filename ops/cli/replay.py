@@ -126,8 +126,18 @@ def replay(
     settings = settings_for(bootstrap)
     ruleset = load_ruleset(rules_dir, sanctions, ownership)
     recorded = _recorded(settings, against, against_topic, against_audit)
+    beside = tuple(
+        p.resolve() if p.is_dir() else p.resolve().parent for p in (payments, against) if p and str(p) != "-"
+    )
     choice = RegistryChoice(
-        settings, recorded, registry, _instant(registry_at, "--registry-at"), registry_from, from_topic, needs_broker
+        settings,
+        recorded,
+        registry,
+        _instant(registry_at, "--registry-at"),
+        registry_from,
+        from_topic,
+        needs_broker,
+        beside,
     )
     try:
         context = choice.context(ruleset, instant)

@@ -3,7 +3,8 @@
 Every decision is made against the registry as it stood when the payment was screened and names
 its `registry_version` (SPEC 2.3). A lookback should change nothing but the rules, so by default a
 payment is screened again against the registry its recorded decision names: the copy `screener
-screen` kept under the data directory, or, when a broker is in use, the registry rebuilt from the
+screen` kept under the data directory, a registry file beside the replay's inputs with that
+version, or, when a broker is in use, the registry rebuilt from the
 audit trail's registry records (else the registry topics) as it stood at the first decision naming
 that version, kept only when its version is exactly the recorded one. An operator can instead give
 one registry file, or an instant to rebuild the registry at.
@@ -24,6 +25,9 @@ from rules.registry import Registry
 from streams.settings import Settings
 
 Source = Literal["topics", "audit"]
+REGISTRY_SUFFIXES = (".yaml", ".yml", ".json")
+# A registry file looked at beside the inputs is read whole: bounded.
+MAX_REGISTRY_FILE_BYTES = 64 << 20
 
 
 class RegistryChoiceError(Exception):
@@ -49,6 +53,8 @@ class RegistryChoice:
     registry_from: str = "topics"
     from_topic: bool = False
     broker: bool = False
+    # Folders of the replay's input files: a registry file there with a recorded version is used.
+    beside: tuple[Path, ...] = ()
     warnings: list[str] = field(default_factory=list)
 
     def context(self, rules: RuleSet, as_of: datetime) -> Context:
@@ -91,10 +97,33 @@ class RegistryChoice:
                 registries[version] = load_registry_file(path)
             except InputError as exc:
                 raise RegistryChoiceError(f"kept registry {version}: {exc}") from None
+        if missing and self.beside:
+            registries |= self._beside(missing)
+            missing = [v for v in missing if v not in registries]
         if missing and self.broker:
             registries |= self._rebuilt_versions(missing)
             missing = [v for v in missing if v not in registries]
         return registries, missing
+
+    def _beside(self, versions: list[str]) -> dict[str, Registry]:
+        """Registry files in the folders of the replay's inputs whose version is a recorded one
+        (the registry `screen` was given usually sits beside its payments)."""
+        found: dict[str, Registry] = {}
+        for folder in dict.fromkeys(self.beside):
+            try:
+                files = sorted(p for p in folder.iterdir() if p.suffix in REGISTRY_SUFFIXES and p.is_file())
+            except OSError:
+                continue
+            for path in files:
+                try:
+                    if path.stat().st_size > MAX_REGISTRY_FILE_BYTES:
+                        continue
+                    registry = load_registry_file(path)
+                except (InputError, OSError):
+                    continue  # not a registry: the folder holds other files too
+                if registry.version in versions and registry.version not in found:
+                    found[registry.version] = registry
+        return found
 
     def _rebuilt_versions(self, versions: list[str]) -> dict[str, Registry]:
         from ops.replay.kafka_sources import ReplaySourceError, registry_at

@@ -152,6 +152,18 @@ def test_without_a_registry_the_one_each_decision_names_is_used_or_the_run_refus
     assert "--registry" in err
     summary = replay(screened, tmp_path / "given", capsys, "--registry", str(REGISTRY))
     assert summary["changed"] == 0
+    # A registry file beside the payments with the recorded version is found there; another one
+    # (another version) is not taken for it.
+    other = yaml.safe_load(REGISTRY.read_text(encoding="utf-8"))
+    other["accounts"] = other["accounts"][1:]
+    (tmp_path / "another.yaml").write_text(yaml.safe_dump(other), encoding="utf-8")
+    (tmp_path / "not-a-registry.json").write_text("{}", encoding="utf-8")
+    code, _, err = run(["replay", str(screened["payments"]), "--against", str(screened["decisions"])], capsys)
+    assert code == 2, err
+    (tmp_path / "registry.yaml").write_bytes(REGISTRY.read_bytes())
+    summary = replay(screened, tmp_path / "beside", capsys)
+    assert summary["changed"] == 0
+    assert summary["dead_lettered"] == 0
 
 
 def test_bad_input_is_dead_lettered_and_the_run_goes_on(screened, tmp_path, capsys):
