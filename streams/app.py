@@ -2,7 +2,8 @@
 
 Flow (ARCHITECTURE.md): payments -> screen loop -> decisions, blocks, alerts, notice requests,
 audit, dead-letter; notice requests (by account) -> the same loop -> notices (once per account
-and section); registry topics -> registry agent -> registry global tables, read by every worker.
+and section); registry topics -> every worker's registry view (read directly), and -> the registry
+agent (one worker) -> the registry audit chain.
 The screen loop (streams/screen_loop.py) consumes with librdkafka in bulk, not through a Faust
 stream, for throughput (README, "Performance"). Nothing here decides: every decision is
 rules.engine.screen's.
@@ -12,7 +13,9 @@ The parts, one job each:
 - streams/batches.py: one batch screened, its records handed to the producer together;
 - streams/offsets.py: in-flight batches and the offsets their delivery makes committable;
 - streams/partition_state.py: chain tips, decided store and notices sent, per partition;
-- streams/registry_sync.py: the registry agent's work, the registry tables, readiness state;
+- streams/registry_view.py: this worker's registry, loaded from the topics and followed, changes
+  applied between batches; readiness state;
+- streams/registry_audit.py: the registry agent's audit of every registry change;
 - streams/rules_in_force.py, streams/rules_watch.py: the rules in force, one holder every part
   reads, and the watcher that puts new rules and lists in force between batches;
 - streams/screen_loop.py: consume, dispatch, settle, hand partitions over (on Protocols,
@@ -37,8 +40,10 @@ from streams.metrics import Metrics
 from streams.notice_processing import NoticeProcessor
 from streams.partition_state import PartitionState
 from streams.processing import PaymentProcessor
+from streams.registry_audit import RegistryAudit
 from streams.registry_processing import RegistryProcessor
-from streams.registry_sync import RegistrySync, State
+from streams.registry_read import read_registry
+from streams.registry_view import RegistryView, State
 from streams.rules_in_force import RulesInForce, RulesSwitch
 from streams.rules_watch import RulesWatch
 from streams.screen_loop import ScreenLoop
@@ -123,19 +128,21 @@ class Screener:
             stages=self.stages,
         )
         self.notices = NoticeProcessor(settings, self.serde, self.audit)
+        # Every worker's own registry view, read from the registry topics (streams/registry_view.py).
+        self.registry_view = RegistryView(settings, self.serde, self.registry, self.metrics, self.state)
         self.registry_chain = audit_partition_for_registry(settings)
-        self.registry_changes = RegistryProcessor(settings, self.serde, self.audit, self.registry, self.registry_chain)
-        self.registry_sync = RegistrySync(
-            self.app,
+        # The registry agent audits with a registry of its own: the view moves on its own reads.
+        self.registry_changes = RegistryProcessor(settings, self.serde, self.audit, Registry(), self.registry_chain)
+        self.registry_audit = RegistryAudit(
             settings,
-            self.serde,
             self.audit,
-            self.registry,
             self.registry_changes,
             self.outbox,
             self.metrics,
             self.state,
             self.rules_in_force.current_version,
+            positions=self._agent_positions,
+            rebuild=lambda stops: read_registry(settings, self.serde, stops),
         )
         self.partition_state = PartitionState(
             settings, self.serde, self.audit, self.decided, self.notices_sent, self.metrics
@@ -159,6 +166,7 @@ class Screener:
             self.app.crash,
             self.metrics,
             rules=RulesSwitch(self.rules_in_force, self.audit, self.outbox, self.registry, self.metrics),
+            registry=self.registry_view,
         )
         self.rules_watch = RulesWatch(settings, self.rules_in_force, self.metrics)
         if self.rules_watch.enabled:
@@ -173,7 +181,14 @@ class Screener:
         self.app.on_partitions_assigned.connect(handler)
 
     async def _on_rebalance(self, sender: object, *args: object, **kwargs: object) -> None:
-        self.registry_sync.forget_chain()
+        self.registry_audit.forget()
+
+    def _agent_positions(self) -> dict[tuple[str, int], int]:
+        """Where the registry agent's group (Faust's, the app id) stands on the registry topics."""
+        from streams.kafka_io import committed_positions
+
+        s = self.settings
+        return committed_positions(s, s.app_id, [s.topics.registry_accounts, s.topics.registry_institutions])
 
     @property
     def rules(self) -> RuleSet:
@@ -193,6 +208,8 @@ class Screener:
             "registry_version": self.registry.version,
             **self.rules_in_force.readiness(),
             "registry_progress": self.state.registry_report(),
+            # Only on the worker whose registry agent holds the registry topics.
+            "registry_audited": dict(self.registry_audit.audited),
         }
 
     # -- agents -----------------------------------------------------------------------------
@@ -209,11 +226,11 @@ class Screener:
         )
 
         async def registry(stream: StreamT[bytes]) -> None:
-            # In batches: one wait for delivery per batch, not per record (streams/registry_sync.py).
-            await self.registry_sync.consume(stream)
+            # In batches: one wait for delivery per batch, not per record (streams/registry_audit.py).
+            await self.registry_audit.consume(stream)
 
-        async def watch_registry() -> None:
-            await self.registry_sync.wait_until_loaded()
+        async def registry_view() -> None:
+            await self.registry_view.run(self.app.crash)
 
         async def screen() -> None:
             await self.screen_loop.run()
@@ -222,6 +239,6 @@ class Screener:
             self.metrics.ready.set(1 if self.ready() else 0)
 
         app.agent(registry_topic, name="registry")(registry)
-        app.task(watch_registry)
+        app.task(registry_view)
         app.task(screen)
         app.timer(interval=READY_REPORT_S)(report_ready)

@@ -30,7 +30,13 @@ class Metrics:
             registry=r,
         )
         self.registry_changes = Counter(
-            "screener_registry_changes_total", "Registry records applied", ["topic"], registry=r
+            "screener_registry_changes_total", "Registry records applied to this worker's view", ["topic"], registry=r
+        )
+        self.registry_skipped = Counter(
+            "screener_registry_skipped_total",
+            "Registry records this worker's view could not apply (the registry agent dead-letters them)",
+            ["topic"],
+            registry=r,
         )
         self.batch_size = Histogram(
             "screener_batch_size",

@@ -84,13 +84,21 @@ class Flusher(Protocol):
 
 
 class LoopState(Protocol):
-    """What the worker tells the loop: start once the registry is loaded; stop taking batches."""
+    """What the worker tells the loop: whether the registry is loaded (nothing is screened before);
+    stop taking batches."""
 
     @property
     def registry_ready(self) -> asyncio.Event: ...
 
     @property
     def draining(self) -> bool: ...
+
+
+class RegistryChanges(Protocol):
+    """The registry view's changes read since the last turn (streams/registry_view.py), applied
+    by the loop between batches."""
+
+    def apply_pending(self) -> int: ...
 
 
 class RulesSwitcher(Protocol):

@@ -1,13 +1,15 @@
-"""The registry agent's work on one record: validate and apply a change to the correspondent-account
-registry, and audit it on the registry chain (31 CFR 1010.630(e): records of the accounts' facts)."""
+"""A registry record's work: validate a change to the correspondent-account registry and apply it
+(every worker's view, streams/registry_view.py), and the registry agent's audit of it on the
+registry chain (31 CFR 1010.630(e): records of the accounts' facts)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rules import Registry, RegistryError
 from rules.bic import BicError, parse_bic
-from rules.registry import parse_account, parse_institution
+from rules.registry import Account, InstitutionRecord, parse_account, parse_institution
 from schemas.codec import CodecError
 from streams.audit import AuditChains, digest
 from streams.dead_letter import Processor
@@ -15,15 +17,15 @@ from streams.records import Out, Outcome, Source
 from streams.serde import Serde
 from streams.settings import Settings
 
-# A registry record is kept in a table whose changelog holds it base64-encoded (4/3 larger): this
-# bound keeps that copy, and the dead-letter of a larger one, under a topic's 1 MB record limit.
+# One registry record's bound. The worker's view, its registry agent and `screener replay` refuse a
+# larger record alike (the agent dead-letters it), so all three hold the same content and version.
 MAX_REGISTRY_RECORD_BYTES = 512 * 1024
 
 
 def registry_key(settings: Settings, topic: str, key: bytes | None) -> str:
     """The canonical key of a registry record: an institution's BIC in its 11-character form (a
-    BIC8 and its XXX form are one key, in the view, the table, the changelog and tombstones), an
-    account's id as it is. Raises RegistryError for a missing key or an invalid BIC."""
+    BIC8 and its XXX form are one key, in the view, the audit trail and tombstones), an account's
+    id as it is. Raises RegistryError for a missing key or an invalid BIC."""
     if not key:
         raise RegistryError("a registry record needs a key (account_id or bic)")
     text = key.decode("utf-8", errors="replace")
@@ -35,10 +37,37 @@ def registry_key(settings: Settings, topic: str, key: bytes | None) -> str:
     return text
 
 
-def apply_registry_change(
-    registry: Registry, serde: Serde, settings: Settings, topic: str, key: bytes | None, value: bytes | None
-) -> dict[str, Any]:
-    """Apply one registry record (upsert, or tombstone when value is None); return what changed.
+@dataclass(frozen=True, slots=True)
+class RegistryChange:
+    """One registry record decoded and validated, not yet applied: an upsert of `record`, or a
+    tombstone of `key` when `record` is None. Preparing is the costly part (decode, validation);
+    applying is a few dictionary updates, cheap enough for the screen loop's turn."""
+
+    topic: str
+    key: str
+    is_account: bool
+    record: Account | InstitutionRecord | None
+
+    def apply(self, registry: Registry) -> dict[str, Any]:
+        """Apply to `registry`; what changed, as the audit record's body states it."""
+        record, key = self.record, self.key
+        if record is None:
+            if self.is_account:
+                registry.delete_account(key)
+            else:
+                registry.delete_institution(key)
+            return {"topic": self.topic, "key": key, "op": "delete"}
+        if isinstance(record, Account):
+            registry.put_account(record)
+        else:
+            registry.put_institution(record)
+        return {"topic": self.topic, "key": key, "op": "upsert", "value": record.model_dump(mode="json")}
+
+
+def prepare_registry_change(
+    serde: Serde, settings: Settings, topic: str, key: bytes | None, value: bytes | None
+) -> RegistryChange:
+    """Decode and validate one registry record (upsert, or tombstone when value is None).
 
     Raises CodecError or RegistryError for a record that cannot be applied.
     """
@@ -48,22 +77,39 @@ def apply_registry_change(
     is_account = topic == t.registry_accounts
     key_text = registry_key(settings, topic, key)
     if value is None:
-        if is_account:
-            registry.delete_account(key_text)
-        else:
-            registry.delete_institution(key_text)
-        return {"topic": topic, "key": key_text, "op": "delete"}
+        return RegistryChange(topic, key_text, is_account, None)
     if is_account:
         account = parse_account(serde.decode(topic, "Account", value))
         if account.account_id != key_text:
             raise RegistryError(f"key {key_text!r} is not the record's account_id {account.account_id!r}")
-        registry.put_account(account)
-        return {"topic": topic, "key": key_text, "op": "upsert", "value": account.model_dump(mode="json")}
+        return RegistryChange(topic, key_text, is_account, account)
     record = parse_institution(serde.decode(topic, "RegistryInstitution", value))
     if key_text != record.bic:
         raise RegistryError(f"key {key_text!r} is not the record's bic {record.bic!r}")
-    registry.put_institution(record)
-    return {"topic": topic, "key": key_text, "op": "upsert", "value": record.model_dump(mode="json")}
+    return RegistryChange(topic, key_text, is_account, record)
+
+
+def apply_registry_change(
+    registry: Registry, serde: Serde, settings: Settings, topic: str, key: bytes | None, value: bytes | None
+) -> dict[str, Any]:
+    """Apply one registry record (upsert, or tombstone when value is None); return what changed.
+
+    Raises CodecError or RegistryError for a record that cannot be applied.
+    """
+    return prepare_registry_change(serde, settings, topic, key, value).apply(registry)
+
+
+def registry_record_change(
+    serde: Serde, settings: Settings, topic: str, key: bytes | None, value: bytes | None
+) -> RegistryChange:
+    """A record of a registry topic as the worker takes it: within MAX_REGISTRY_RECORD_BYTES, then
+    prepared. The view and the registry agent both go through here, so they refuse the same
+    records (31 CFR 1010.630(e): the audit trail's versions are the view's)."""
+    if value is not None and len(value) > MAX_REGISTRY_RECORD_BYTES:
+        raise RegistryError(
+            f"registry record of {len(value):,} bytes, limit {MAX_REGISTRY_RECORD_BYTES:,}: not applied"
+        )
+    return prepare_registry_change(serde, settings, topic, key, value)
 
 
 class RegistryProcessor(Processor):
@@ -80,12 +126,8 @@ class RegistryProcessor(Processor):
     def process_change(self, src: Source, rules_version: str) -> tuple[Outcome, str | None]:
         """The record's outcome, and its canonical key once applied (None when dead-lettered)."""
         try:
-            if src.value is not None and len(src.value) > MAX_REGISTRY_RECORD_BYTES:
-                raise RegistryError(
-                    f"registry record of {len(src.value):,} bytes, limit {MAX_REGISTRY_RECORD_BYTES:,}: not applied "
-                    "(its table and changelog copy would exceed the topic's record size)"
-                )
-            change = apply_registry_change(self.registry, self.serde, self.settings, src.topic, src.key, src.value)
+            prepared = registry_record_change(self.serde, self.settings, src.topic, src.key, src.value)
+            change = prepared.apply(self.registry)
         except (CodecError, RegistryError, ValueError) as exc:
             outputs = self.dead_letter(src, str(exc), self.chain, (rules_version, self.registry.version))
             return Outcome(outputs, dead_letter=True), None

@@ -3,7 +3,7 @@
 Why not a Faust agent: on the embedded broker a Faust stream delivers about 11,000 events/s
 before the agent does anything, and a naive forwarding agent 4,000-5,000/s (README,
 "Performance"), while a librdkafka consumer hands over hundreds of thousands a second in batches.
-Faust still runs the worker (registry tables, web, lifecycle); this loop runs inside it, on its
+Faust still runs the worker (registry agent, web, lifecycle); this loop runs inside it, on its
 event loop, and decides nothing: every batch goes to a BatchScreener (streams/batches.py). Its
 collaborators are Protocols (streams/ports.py), wired in streams/app.py.
 
@@ -21,19 +21,21 @@ Guarantees (README, "Delivery guarantees"):
   so a stale load never resumes a partition;
 - no skipped payment: librdkafka delivers each partition's records in offset order (the gap
   repair the Faust stream needed on this broker is gone with it);
-- one RuleSet per batch: new rules are put in force only at the top of a turn, between batches
-  (streams/rules_in_force.py), and their audit records are delivered like a batch's.
+- one RuleSet and one registry version per batch: new rules and registry changes are put in
+  force only at the top of a turn, between batches (streams/rules_in_force.py,
+  streams/registry_view.py); the rules' audit records are delivered like a batch's;
+- nothing screened before the registry is loaded: the group is joined and partition state loaded
+  while the registry loads, but partitions stay paused until it is.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import deque
 from collections.abc import Sequence
 
-from confluent_kafka import KafkaError, TopicPartition
+from confluent_kafka import TopicPartition
 
 from streams.logs import get_logger
 from streams.metrics import Metrics
@@ -47,9 +49,11 @@ from streams.ports import (
     LoopState,
     PartitionLoader,
     Record,
+    RegistryChanges,
     RulesSwitcher,
 )
 from streams.records import Source
+from streams.screen_consumer import BrokerReach, consumer_config
 from streams.settings import Settings
 
 log = get_logger("screener.loop")
@@ -88,6 +92,7 @@ class ScreenLoop:
         metrics: Metrics,
         make_consumer: ConsumerFactory = _kafka_consumer,
         rules: RulesSwitcher | None = None,
+        registry: RegistryChanges | None = None,
     ) -> None:
         self.settings = settings
         self.state = state
@@ -98,72 +103,53 @@ class ScreenLoop:
         self.metrics = metrics
         self.make_consumer = make_consumer
         self.rules = rules
+        self.registry = registry
         self.topics = (settings.topics.payments, settings.topics.notice_requests)
         self.consumer: Consumer | None = None
         self.assigned: set[int] = set()
-        # Whether librdkafka reaches a broker, from its statistics every second and its errors:
-        # readiness drops as soon as the broker is lost.
-        self.broker_up = True
+        self.reach = BrokerReach()
         self.closed = asyncio.Event()
         self.offsets = Offsets(settings.commit_interval_s)
         self._last_lag = 0.0
         # Assignments whose state is still loading, and a counter that revocations move on.
         self._loading: deque[tuple[int, list[int], list[TopicPartition]]] = deque()
+        # Partitions whose state is loaded, paused until the registry is.
+        self._held: list[tuple[list[int], list[TopicPartition]]] = []
         self._generation = 0
         # Set when partitions could not be handed over cleanly: the loop stops at its next turn.
         self._handover_failed: str | None = None
 
     def config(self) -> dict[str, object]:
-        s = self.settings
-        session_ms = int(s.session_timeout_s * 1000)
-        return s.kafka_config() | {
-            "group.id": f"{s.app_id}.screen",
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-            # Range gives partition p of both topics to the same member (one writer per chain).
-            "partition.assignment.strategy": "range",
-            "session.timeout.ms": session_ms,
-            "heartbeat.interval.ms": max(1000, session_ms // 5),
-            # Records are fetched in the background while a batch is screened.
-            "fetch.wait.max.ms": 5,
-            "queued.min.messages": max(10_000, s.batch_size * 4),
-            "statistics.interval.ms": 1000,
-            "stats_cb": self._on_stats,
-            "error_cb": self._on_error,
-        }
+        return consumer_config(self.settings, self.reach)
 
-    def _on_stats(self, stats_json: str) -> None:
-        """librdkafka's statistics: the loop has a broker if any of the cluster's is UP."""
-        try:
-            brokers = json.loads(stats_json).get("brokers", {}).values()
-        except (ValueError, AttributeError):
-            return
-        up = any(b.get("state") == "UP" for b in brokers if b.get("nodeid", -1) >= 0)
-        if up != self.broker_up:
-            log.warning("broker reachable again" if up else "broker lost")
-        self.broker_up = up
-
-    def _on_error(self, err: KafkaError) -> None:
-        if err.code() == KafkaError._ALL_BROKERS_DOWN:
-            if self.broker_up:
-                log.warning("broker lost", error=str(err))
-            self.broker_up = False
+    @property
+    def broker_up(self) -> bool:
+        return self.reach.up
 
     # -- the loop ---------------------------------------------------------------------------
 
+    def subscribe(self) -> Consumer:
+        """Join the group (once). The worker calls it before Faust starts, so that this join runs
+        beside Faust's own instead of after it; librdkafka joins in the background, and the
+        partitions are taken when `run` consumes."""
+        if self.consumer is None:
+            self.consumer = self.make_consumer(self.config())
+            self.consumer.subscribe(
+                list(self.topics), on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
+            )
+            log.info("screen loop subscribed", group=f"{self.settings.app_id}.screen", topics=list(self.topics))
+        return self.consumer
+
     async def run(self) -> None:
         state = self.state
-        # Nothing is screened against a registry still loading; the group is joined after it.
-        await state.registry_ready.wait()
-        consumer = self.consumer = self.make_consumer(self.config())
-        consumer.subscribe(
-            list(self.topics), on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
-        )
-        log.info("screen loop subscribed", group=f"{self.settings.app_id}.screen", topics=list(self.topics))
+        # The group is joined while the registry loads (the join and the partitions' state take
+        # seconds of their own); partitions are resumed only once it is loaded (_resume_held).
+        consumer = self.subscribe()
         try:
             while not state.draining:
                 self._settle(final=False)
-                self._switch_rules()
+                if state.registry_ready.is_set():
+                    self._between_batches()
                 msgs = consumer.consume(self.settings.batch_size, 0)
                 if self._handover_failed is not None:
                     raise RuntimeError(self._handover_failed)
@@ -202,14 +188,23 @@ class ScreenLoop:
             self.assigned.clear()
             self.closed.set()
 
-    def _switch_rules(self) -> None:
-        """The swap point: no batch is being screened here. The records of a change go on the
-        chains of the partitions loaded; their delivery is awaited like a batch's (no offsets)."""
-        if self.rules is None:
-            return
-        delivered = self.rules.switch(sorted(self.assigned))
-        if delivered is not None:
-            self.offsets.add(delivered, {})
+    def _between_batches(self) -> None:
+        """The swap point: no batch is being screened here. Registry changes are applied to the
+        view; the records of a rules change go on the chains of the partitions loaded, their
+        delivery awaited like a batch's (no offsets). Then partitions held for the registry go."""
+        if self.registry is not None:
+            self.registry.apply_pending()
+        if self.rules is not None:
+            delivered = self.rules.switch(sorted(self.assigned))
+            if delivered is not None:
+                self.offsets.add(delivered, {})
+        if self._held:
+            assert self.consumer is not None
+            for mine, partitions in self._held:
+                self.assigned.update(mine)
+                self.consumer.resume(partitions)
+                log.info("partitions resumed: the registry is loaded", partitions=mine)
+            self._held.clear()
 
     def _sources(self, msgs: Sequence[Record]) -> list[Source]:
         sources = []
@@ -280,9 +275,12 @@ class ScreenLoop:
             loaded = await loop.run_in_executor(None, self.partitions.load_partitions, mine)
             if generation != self._generation:
                 continue  # revoked while loading; the next assignment loads again
-            self.assigned.update(mine)
-            self.consumer.resume(partitions)
             log.info("partitions ready", partitions=mine, seconds=round(time.monotonic() - started, 2), **loaded)
+            if self.state.registry_ready.is_set():
+                self.assigned.update(mine)
+                self.consumer.resume(partitions)
+            else:
+                self._held.append((mine, partitions))
 
     def _on_revoke(self, _consumer: object, partitions: list[TopicPartition]) -> None:
         """Hand the partitions over: everything produced on the broker, its offsets committed."""
@@ -314,5 +312,6 @@ class ScreenLoop:
     def _forget(self, partitions: list[int]) -> None:
         self._generation += 1
         self._loading.clear()
+        self._held.clear()
         self.partitions.drop_partitions(partitions)
         self.assigned.difference_update(partitions)

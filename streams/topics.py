@@ -49,7 +49,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
             {"retention.ms": str(settings.audit_retention_ms), "retention.bytes": "-1", "cleanup.policy": "delete"},
             key="chain",
         ),
-        # One partition: small, and every worker reads all of it (a Faust global table).
+        # One partition: small, and every worker reads all of it into its view (streams/registry_view.py).
         TopicSpec(t.registry_accounts, 1, compact, key="account_id"),
         TopicSpec(t.registry_institutions, 1, compact, key="bic"),
     ]

@@ -118,6 +118,10 @@ def run(settings: Settings, rules: RuleSet) -> NoReturn:
         log.critical("the broker lost its data", error=str(exc))
         raise
     screener = Screener(settings, rules, logging_config=logging_config)
+    # Neither needs Faust: the registry load and the screen loop's group join run beside Faust's
+    # own start (its group join takes seconds on the embedded broker) instead of after it.
+    screener.registry_view.start()
+    screener.screen_loop.subscribe()
     broker_guard.DataLossGuard(settings, functools.partial(_broker_lost_data, settings)).start()
     # The rules' name indexes are hundreds of thousands of long-lived objects; a full collection
     # walking them stalled screening for 300-600 ms at a time (README, "Performance"). Frozen,

@@ -61,10 +61,19 @@ def test_first_load_in_batches_gives_the_files_registry_and_dead_letters_a_bad_r
             == len(half["accounts"]) + 1 + len(full["accounts"])
         )
         assert progress[settings.topics.registry_institutions]["target"] == 2 * len(full["institutions"])
+        # Readiness does not wait for the registry agent's audit of the changes: wait for it here.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(
+            worker.readyz()["registry_audited"].get(topic, 0) < p["target"] for topic, p in progress.items()
+        ):
+            time.sleep(0.2)
+        assert worker.readyz()["registry_audited"] == {topic: p["target"] for topic, p in progress.items()}
         log = worker.log.read_text(errors="replace")
         assert '"registry loaded"' in log and '"registry loading"' in log
+        assert '"registry record skipped"' in log  # the bad record, by position, in the view too
         # Info logs carry no account numbers (or names) of the registry.
-        assert "ACC-BENCH-" not in log and full["accounts"][-1]["holder"]["name"] not in log
+        assert "ACC-BENCH-" not in log and "ACC-UNREADABLE" not in log
+        assert full["accounts"][-1]["holder"]["name"] not in log
     finally:
         worker.terminate()
 
@@ -77,3 +86,30 @@ def test_first_load_in_batches_gives_the_files_registry_and_dead_letters_a_bad_r
     assert report.first_break is None
     # One audit record per registry change, the dead-letter's included.
     assert report.chains.get(settings.partitions, 0) >= records
+
+
+def test_a_second_worker_has_the_same_registry_and_a_change_reaches_both_views(
+    broker: EmbeddedBroker, settings: Settings, tmp_path: Path
+) -> None:
+    # The topics hold the registry of the test above (the broker is the module's).
+    content = registry_data(ACCOUNTS, seed=7)
+    before = load_registry_file(write(tmp_path / "full.json", content)).version
+    workers: list[Worker] = []
+    try:
+        for name in ("first", "second"):
+            (tmp_path / name).mkdir()
+            workers.append(Worker(broker, tmp_path / name, "registry-two").start())
+        assert [w.readyz()["registry_version"] for w in workers] == [before, before]
+        # A change made while both run reaches both views (each reads the topics itself).
+        content["accounts"][0]["status"] = "closing"
+        changed = write(tmp_path / "changed.json", content)
+        after = load_registry_file(changed).version
+        assert after != before
+        load_registry(settings, changed)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(w.readyz()["registry_version"] != after for w in workers):
+            time.sleep(0.2)
+        assert [w.readyz()["registry_version"] for w in workers] == [after, after]
+    finally:
+        for w in workers:
+            w.terminate()

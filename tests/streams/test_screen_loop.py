@@ -505,15 +505,20 @@ def test_back_pressure_waits_for_the_oldest_batch_beyond_max_in_flight() -> None
     run(scenario)
 
 
-def test_consumer_errors_are_skipped_and_the_registry_is_waited_for() -> None:
+def test_consumer_errors_are_skipped_and_nothing_is_screened_before_the_registry_is_loaded() -> None:
     async def scenario() -> None:
         h = harness()
-        h.task = asyncio.create_task(h.loop.run())
-        await spin(10)
-        assert h.consumer.calls == [], "joined the group before the registry was loaded"
         h.consumer.script.append(lambda: h.consumer.assign_partitions(0))
+        h.task = asyncio.create_task(h.loop.run())
+        # The group is joined and the partition's state loaded while the registry loads ...
+        await until(lambda: h.loader.loaded == [[0]])
+        await spin(10)
+        # ... but it stays paused, and not assigned: a record of it now would raise.
+        assert [kind for kind, _ in h.consumer.calls] == ["subscribe", "assign", "pause"]
+        assert h.loop.assigned == set()
         h.state.registry_ready.set()
         await until(lambda: h.loop.assigned == {0})
+        assert h.consumer.calls[-1] == ("resume", sorted([(NOTICES, 0), (PAYMENTS, 0)]))
         h.feed([Msg(PAYMENTS, 0, -1, _error=KafkaError(KafkaError._TRANSPORT, "transient")), *msgs(PAYMENTS, 0, 7)])
         await until(lambda: h.screener.batches)
         assert [(s.topic, s.partition, s.offset) for s in h.screener.batches[0]] == [(PAYMENTS, 0, 7)]
