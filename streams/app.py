@@ -45,7 +45,7 @@ from streams.registry_processing import RegistryProcessor
 from streams.registry_read import read_registry
 from streams.registry_view import RegistryView, State
 from streams.rules_in_force import RulesInForce, RulesSwitch
-from streams.rules_watch import RulesWatch
+from streams.rules_watch import Look, RulesWatch
 from streams.screen_loop import ScreenLoop
 from streams.serde import Serde
 from streams.settings import Settings
@@ -97,7 +97,13 @@ def faust_app(settings: Settings, logging_config: dict[str, Any] | None) -> faus
 class Screener:
     """One worker's parts, made and connected."""
 
-    def __init__(self, settings: Settings, rules: RuleSet, logging_config: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        rules: RuleSet,
+        logging_config: dict[str, Any] | None = None,
+        rules_files: Look | None = None,
+    ) -> None:
         self.settings = settings
         # The one holder of the rules in force: every part reads it, the screen loop swaps it.
         self.rules_in_force = RulesInForce(rules)
@@ -168,7 +174,7 @@ class Screener:
             rules=RulesSwitch(self.rules_in_force, self.audit, self.outbox, self.registry, self.metrics),
             registry=self.registry_view,
         )
-        self.rules_watch = RulesWatch(settings, self.rules_in_force, self.metrics)
+        self.rules_watch = RulesWatch(settings, self.rules_in_force, self.metrics, started_with=rules_files)
         if self.rules_watch.enabled:
             self.app.task(self.rules_watch.run)
         self._define_agents()

@@ -82,7 +82,11 @@ def _file_state(role: str, path: Path) -> FileState:
     return FileState(role, str(path), digest.hexdigest(), mtime)
 
 
-def look(paths: Mapping[str, Path]) -> tuple[str, tuple[FileState, ...]]:
+# One look at the watched files: the digest over all of them, and each file's state.
+Look = tuple[str, tuple[FileState, ...]]
+
+
+def look(paths: Mapping[str, Path]) -> Look:
     """One look (blocking): the digest over every file read, and each file's state."""
     states = tuple(_file_state(role, f) for role, path in paths.items() for f in files_read(role, path))
     whole = hashlib.sha256()
@@ -103,6 +107,7 @@ class RulesWatch:
         by: str | None = None,
         loader: Loader = load_rules,
         executor: ThreadPoolExecutor | None = None,
+        started_with: Look | None = None,
     ) -> None:
         self.settings = settings
         self.holder = holder
@@ -118,6 +123,12 @@ class RulesWatch:
         self._files: dict[str, FileState] = {}
         self._taken: str | None = None
         self._refused: str | None = None
+        if started_with is not None:
+            # The files as they were when the rules in force were read from them (a look taken
+            # just before): the same content is not loaded again; content changed since is.
+            digest, states = started_with
+            self._previous = self._taken = digest
+            self._files = {f.path: f for f in states}
 
     @property
     def enabled(self) -> bool:

@@ -26,6 +26,7 @@ from rules import RuleSet
 from streams import broker_guard
 from streams.app import Screener
 from streams.logs import configure, get_logger
+from streams.rules_watch import Look
 from streams.settings import Settings
 from streams.topics import BrokerDataLostError, ensure_topics
 
@@ -105,7 +106,7 @@ def _broker_lost_data(settings: Settings, evidence: list[str]) -> None:
     os._exit(broker_guard.EXIT_CODE)
 
 
-def run(settings: Settings, rules: RuleSet) -> NoReturn:
+def run(settings: Settings, rules: RuleSet, rules_files: Look | None = None) -> NoReturn:
     """Create the topics, then run the worker until it is stopped (never returns)."""
     logging_config = configure(settings.log_level)
     # Faust applies this when it starts; before then (waiting for the broker, refusing to start)
@@ -117,7 +118,7 @@ def run(settings: Settings, rules: RuleSet) -> NoReturn:
     except BrokerDataLostError as exc:
         log.critical("the broker lost its data", error=str(exc))
         raise
-    screener = Screener(settings, rules, logging_config=logging_config)
+    screener = Screener(settings, rules, logging_config=logging_config, rules_files=rules_files)
     # Neither needs Faust: the registry load and the screen loop's group join run beside Faust's
     # own start (its group join takes seconds on the embedded broker) instead of after it.
     screener.registry_view.start()

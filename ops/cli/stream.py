@@ -66,6 +66,7 @@ def run(
     """Run the screening worker (Faust) until SIGTERM."""
     from schemas.messages import AccountMappingError, load_account_mapping
     from streams.broker_guard import EXIT_CODE as BROKER_DATA_LOST_EXIT
+    from streams.rules_watch import look, watched_paths
     from streams.settings import AuditKeyError
     from streams.topics import BrokerDataLostError
     from streams.worker import run as run_worker
@@ -83,9 +84,12 @@ def run(
         load_account_mapping(settings.account_mapping)
     except (AuditKeyError, AccountMappingError) as exc:
         raise UsageError(str(exc)) from None
+    # What the watched files held before the rules were read from them: the live-update watcher
+    # takes these as in force, so it loads again only content that differs (streams/rules_watch.py).
+    started_with = look(watched_paths(settings))
     rules = load_ruleset(settings.rules_dir, settings.sanctions, settings.ownership)
     try:
-        run_worker(settings, rules)
+        run_worker(settings, rules, started_with)
     except BrokerDataLostError:
         # Already logged (one JSON line); its own exit code, the same at every restart.
         raise typer.Exit(BROKER_DATA_LOST_EXIT) from None

@@ -161,7 +161,6 @@ def replay_items(context: Context, items: Iterable[Item | BadInput], jobs: int) 
     # The rules and registries are long-lived and large: out of the collector's sight, as in the
     # worker (streams/worker.py), so that collections cost per payment and not per listed name;
     # and in the forked processes their pages stay shared (a collection would write to them).
-    gc.collect()
     gc.freeze()
     try:
         yield from _replayed(context, items, jobs)

@@ -392,3 +392,28 @@ def test_nothing_is_watched_without_a_configured_path_or_with_interval_zero(inte
     listed = tmp_path / "l.yaml"
     configured = RulesWatch(Settings(sanctions=listed, rules_watch_interval_s=interval), holder, Metrics(), by="w")
     assert configured.enabled == (interval > 0)
+
+
+def test_content_the_worker_started_with_is_not_loaded_again(tmp_path: Path) -> None:
+    """The look taken before the worker read its rules is in force: only content changed since
+    (even while the worker was starting) is loaded, not the same list a second time."""
+
+    async def scenario() -> None:
+        listed = tmp_path / "list.yaml"
+        listed.write_text("one")
+        settings = Settings(sanctions=listed, rules_watch_interval_s=2)
+        holder = RulesInForce(SimpleNamespace(version="v:one"))  # type: ignore[arg-type]
+        loader = CountingLoader()
+        started = look({"sanctions": listed})
+        watch = RulesWatch(settings, holder, Metrics(), by="w", loader=loader, started_with=started)
+        await watch.step()
+        await watch.step()
+        assert loader.loaded == []
+        listed.write_text("two")
+        await watch.step()
+        await watch.step()
+        assert loader.loaded == ["two"]
+        [update] = holder.take()
+        assert update.cause.startswith("watched path changed: sanctions")
+
+    asyncio.run(scenario())
