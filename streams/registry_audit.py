@@ -103,10 +103,16 @@ class RegistryAudit:
         if not sources:
             return
         loop = asyncio.get_running_loop()
-        await self._catch_up(sources)
         chain = self.changes.chain
-        if not self.audit.known(chain):
-            await loop.run_in_executor(None, self.audit.recover, chain)
+        # A rebalance (forget) can come during any await below: then the chain's tip and the
+        # agent's position are unknown again, and both are read afresh before anything is produced.
+        while True:
+            await self._catch_up(sources)
+            if not self.audit.known(chain):
+                await loop.run_in_executor(None, self.audit.recover, chain)
+            taken = self.taken
+            if taken is not None and self.audit.known(chain):
+                break
         # Nothing awaits between begin_batch and end_batch: every record produced (the audit
         # records as they are appended, in chain order) belongs to this batch.
         self.outbox.begin_batch(loop)
@@ -119,8 +125,6 @@ class RegistryAudit:
                 self.outbox.send_outputs(outcome.outputs)
         finally:
             delivered = self.outbox.end_batch()
-        taken = self.taken
-        assert taken is not None
         for src in sources:
             taken[(src.topic, src.partition)] = src.offset + 1
         await delivered

@@ -150,7 +150,7 @@ def replay(
     sink = _topic_sink(settings, to_topic) if to_topic else None
     outputs = Outputs(folder, sink)
     with _progress(len(recorded.decisions)) as progress:
-        run = Replay(context, jobs, outputs, progress)
+        run = Replay(context, jobs, outputs, progress, later=recorded.later)
         try:
             seconds = run.run(
                 _items(settings, payments, from_topic, since, until, from_offset, to_offset, account_mapping)
@@ -162,7 +162,10 @@ def replay(
         "rules_version_before": ", ".join(v for v, _ in run.tally.rules_before.most_common()) or "none recorded",
         "registry_version": ", ".join(v for v, _ in run.tally.registries.most_common()),
     }
-    paths = run.finish(versions)
+    try:
+        paths = run.finish(versions)
+    except _broker_errors(needs_broker) as exc:
+        raise UsageError(f"replay's outputs not all delivered: {exc} (its files are in {folder})") from None
     if recorded.bad_lines:
         print(
             f"recorded decisions: {recorded.bad_lines} lines not read ({'; '.join(recorded.errors)})", file=sys.stderr

@@ -20,6 +20,23 @@ NONE = "none"
 DEAD = "dead-letter"
 
 
+VERDICTS = ("block", "review", "pass")
+
+
+def decision_problem(value: object) -> str | None:
+    """Why a recorded value is not a decision that can be compared (None: it is one): a JSON
+    object with a string payment_id, a decision block/review/pass and, if any, a list of hits that
+    are objects. Recorded decisions are input too (a file, a topic, the audit trail)."""
+    if not isinstance(value, dict):
+        return "not a JSON object"
+    if not isinstance(value.get("payment_id"), str) or value.get("decision") not in VERDICTS:
+        return "not a decision (needs payment_id and decision block, review or pass)"
+    hits = value.get("hits", [])
+    if not isinstance(hits, list) or not all(isinstance(h, dict) for h in hits):
+        return "hits is not a list of objects"
+    return None
+
+
 def hit_key(hit: Mapping[str, Any]) -> HitKey:
     return (
         str(hit.get("rule", "")),

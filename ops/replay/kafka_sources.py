@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from confluent_kafka import TIMESTAMP_NOT_AVAILABLE
 
+from ops.replay.compare import decision_problem
 from ops.replay.kafka_read import (
     ReplaySourceError,
     aware,
@@ -167,10 +168,14 @@ def _first_decisions(
         for msg in read_all(consumer, settings, topic):
             try:
                 decision = decision_of(msg.value())
-            except (CodecError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
+            except (CodecError, ValueError, RecursionError) as exc:  # json.JSONDecodeError is a ValueError
                 note(sink, f"{where(msg)}: {exc}")
                 continue
             if decision is None:
+                continue
+            problem = decision_problem(decision)
+            if problem is not None:
+                note(sink, f"{where(msg)}: {problem}")
                 continue
             prior = out.get(decision["payment_id"])
             if prior is None or _earlier(decision, prior):

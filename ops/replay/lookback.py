@@ -12,9 +12,9 @@ import csv
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Self
 
 from ops.replay.compare import Change
 
@@ -73,26 +73,61 @@ def _safe(cell: str) -> str:
 
 
 def write_csv(path: Path, rows: Sequence[Row]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(COLUMNS)
-        writer.writerows([_safe(c) for c in row.cells()] for row in rows)
+    """The report's CSV in one go (LookbackWriter writes it row by row)."""
+    with LookbackWriter(path.parent, csv_name=path.name) as writer:
+        for row in rows:
+            writer.add(row)
 
 
-def write_html(path: Path, rows: Sequence[Row], title: str, made: datetime, versions: Mapping[str, Any]) -> None:
-    esc = html.escape
-    head = "".join(f"<th scope='col'>{esc(c.replace('_', ' '))}</th>" for c in COLUMNS)
-    body = "\n".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row.cells()) + "</tr>" for row in rows)
-    meta = "".join(f"<li>{esc(k.replace('_', ' '))}: <code>{esc(str(v))}</code></li>" for k, v in versions.items())
-    path.write_text(
-        "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{esc(title)}</title>"
-        "<style>body{font-family:sans-serif;margin:1.5rem}table{border-collapse:collapse;font-size:.85rem}"
-        "th,td{border:1px solid #999;padding:.3rem;vertical-align:top;text-align:left}"
-        "th{background:#eee}caption{text-align:left;font-weight:bold;margin:.5rem 0}</style></head><body>"
-        f"<h1>{esc(title)}</h1><p>Made {esc(made.isoformat(timespec='seconds'))}; "
-        f"{len(rows)} payments would now be blocked or held for review.</p><ul>{meta}</ul>"
-        f"<table><caption>Payments, with the new hits and the paragraphs that require them</caption>"
-        f"<thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table></body></html>\n",
-        encoding="utf-8",
-    )
+_STYLE = (
+    "body{font-family:sans-serif;margin:1.5rem}table{border-collapse:collapse;font-size:.85rem}"
+    "th,td{border:1px solid #999;padding:.3rem;vertical-align:top;text-align:left}"
+    "th{background:#eee}caption{text-align:left;font-weight:bold;margin:.5rem 0}"
+)
+
+
+class LookbackWriter:
+    """lookback.csv and lookback.html written row by row, so a replay holds no row in memory
+    whatever it finds; `close` ends the page with the count and the versions."""
+
+    def __init__(self, folder: Path, title: str = "Lookback", csv_name: str = "lookback.csv") -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.csv_path, self.html_path = folder / csv_name, folder / "lookback.html"
+        self.count = 0
+        self._csv_file: IO[str] = self.csv_path.open("w", encoding="utf-8", newline="")
+        self._csv = csv.writer(self._csv_file)
+        self._csv.writerow(COLUMNS)
+        self._html: IO[str] = self.html_path.open("w", encoding="utf-8")
+        head = "".join(f"<th scope='col'>{html.escape(c.replace('_', ' '))}</th>" for c in COLUMNS)
+        self._html.write(
+            f"<!doctype html>\n<html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
+            "<table><caption>Payments that would now be blocked or held, with the new hits and the "
+            f"paragraphs that require them</caption><thead><tr>{head}</tr></thead><tbody>\n"
+        )
+
+    def add(self, row: Row) -> None:
+        cells = row.cells()
+        self._csv.writerow([_safe(c) for c in cells])
+        self._html.write("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>\n")
+        self.count += 1
+
+    def close(self, versions: Mapping[str, Any] | None = None) -> None:
+        meta = "".join(
+            f"<li>{html.escape(k.replace('_', ' '))}: <code>{html.escape(str(v))}</code></li>"
+            for k, v in (versions or {}).items()
+        )
+        made = datetime.now(UTC).isoformat(timespec="seconds")
+        self._html.write(
+            f"</tbody></table><p>Made {html.escape(made)}; {self.count} payments would now be blocked or held "
+            f"for review.</p><ul>{meta}</ul></body></html>\n"
+        )
+        self._html.close()
+        self._csv_file.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._html.closed:
+            self.close()

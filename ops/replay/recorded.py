@@ -14,14 +14,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ops.file_inputs import read_lines
+from ops.replay.compare import decision_problem
 
 SNAPSHOTS = "registries"
+_VERSION = re.compile(r"reg-[0-9a-f]{1,64}")
 MAX_ERRORS_SHOWN = 3
 
 
@@ -34,9 +37,21 @@ class Recorded:
     """payment_id -> the first decision recorded for it, and what could not be read."""
 
     decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    later: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     bad_lines: int = 0
     repeated: int = 0
     errors: list[str] = field(default_factory=list)
+
+    def add(self, decision: dict[str, Any]) -> None:
+        """A decision in recorded order: the first for its payment is `decisions`' one; later ones
+        (a file of `screen`, which decides each line, holds one per occurrence) wait in `later`,
+        for the payment's later occurrences in the replay."""
+        payment_id = decision["payment_id"]
+        if payment_id in self.decisions:
+            self.repeated += 1
+            self.later.setdefault(payment_id, []).append(decision)
+        else:
+            self.decisions[payment_id] = decision
 
     def bad(self, error: str) -> None:
         self.bad_lines += 1
@@ -73,17 +88,14 @@ def _take(recorded: Recorded, number: int, raw: bytes, error: str | None) -> Non
         return
     try:
         value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        recorded.bad(f"line {number}: not JSON: {str(exc)[:120]}")
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        recorded.bad(f"line {number}: not JSON: {type(exc).__name__}: {str(exc)[:120]}")
         return
-    payment_id = value.get("payment_id") if isinstance(value, dict) else None
-    if not isinstance(payment_id, str) or value.get("decision") not in ("block", "review", "pass"):
-        recorded.bad(f"line {number}: not a decision (needs payment_id and decision block, review or pass)")
+    problem = decision_problem(value)
+    if problem is not None:
+        recorded.bad(f"line {number}: {problem}")
         return
-    if payment_id in recorded.decisions:
-        recorded.repeated += 1
-        return
-    recorded.decisions[payment_id] = value
+    recorded.add(value)
 
 
 def snapshot_path(data_dir: Path, version: str, suffix: str) -> Path:
@@ -112,7 +124,10 @@ def keep_registry(data_dir: Path, version: str, registry_file: Path, content: by
 
 
 def find_registry(data_dir: Path, version: str) -> Path | None:
-    """The kept copy of the registry with this version, if any."""
+    """The kept copy of the registry with this version, if any (a version is read from recorded
+    decisions, which are input: only the form Registry.version has can name a file)."""
+    if _VERSION.fullmatch(version) is None:
+        return None
     for suffix in (".yaml", ".json"):
         path = snapshot_path(data_dir, version, suffix)
         if path.is_file():

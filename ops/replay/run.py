@@ -17,7 +17,8 @@ from typing import IO, Any, Protocol
 import orjson
 
 from ops.file_inputs import BadInput, Item
-from ops.replay.lookback import Row, write_csv, write_html
+from ops.replay.compare import Change, compare
+from ops.replay.lookback import LookbackWriter, Row, wanted
 from ops.replay.screening import Context, Replayed, replay_items
 from ops.replay.summary import Tally
 from schemas.codec import dead_letter_json
@@ -64,18 +65,28 @@ class Outputs:
 
 @dataclass
 class Replay:
-    """A replay's inputs besides the payments: what to screen with and compare with, and where to."""
+    """A replay's inputs besides the payments: what to screen with and compare with, and where to.
+
+    A payment id met again in the input is compared with the decision recorded for that
+    occurrence (`later`: `screen` decides every line, so its file holds one per occurrence); one
+    with no decision of its own (the worker gives a repeat the first decision back) is counted as
+    `repeated`, not compared and not reported twice.
+    """
 
     context: Context
     jobs: int
     outputs: Outputs
     progress: Callable[[int], None] | None = None
+    later: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
     tally: Tally = field(default_factory=Tally)
-    rows: list[Row] = field(default_factory=list)
+    lookback: LookbackWriter | None = None
+    # Occurrences so far of each payment id: one entry per distinct id of the input.
+    seen: dict[str, int] = field(default_factory=dict)
 
     def run(self, items: Iterable[Item | BadInput]) -> float:
         """Screen every item, compare, write; the seconds it took."""
         started = time.perf_counter()
+        self.lookback = LookbackWriter(self.outputs.folder)
         for done, result in enumerate(replay_items(self.context, items, self.jobs), 1):
             self._take(result)
             if self.progress is not None and done % 500 == 0:
@@ -83,26 +94,47 @@ class Replay:
         return time.perf_counter() - started
 
     def _take(self, result: Replayed) -> None:
+        pid = result.payment_id
         if result.error is not None:
             where = {"source_file": result.source, "line": result.line}
             dead = dead_letter_json(result.error, result.raw, datetime.now(UTC).isoformat(), **where)
-            self.outputs.record("dead-letter", result.payment_id, orjson.dumps(dead) + b"\n")
-        if result.change is None or result.payment_id is None:
+            self.outputs.record("dead-letter", pid, orjson.dumps(dead) + b"\n")
+        if pid is None:
             self.tally.bad_input()
             return
-        self.tally.add(result.change, result.registry_version if result.decision_line is not None else None)
+        if result.no_registry or result.change is None:
+            self.tally.no_registry += 1
+            return
+        occurrence = self.seen[pid] = self.seen.get(pid, 0) + 1
+        change, diff_line, row = result.change, result.diff_line, result.row
+        repeated = False
+        if occurrence > 1:
+            change, diff_line, row, repeated = self._again(pid, result, occurrence)
+        self.tally.add(change, result.registry_version if result.decision_line is not None else None, repeated)
         if result.decision_line is not None:
-            self.outputs.record("decisions", result.payment_id, result.decision_line)
-        if result.diff_line is not None:
-            self.outputs.record("diff", result.payment_id, result.diff_line)
-        if result.row is not None:
-            self.rows.append(result.row)
+            self.outputs.record("decisions", pid, result.decision_line)
+        if diff_line is not None:
+            self.outputs.record("diff", pid, diff_line)
+        if row is not None and self.lookback is not None:
+            self.lookback.add(row)
+
+    def _again(self, pid: str, result: Replayed, occurrence: int) -> tuple[Change, bytes, Row | None, bool]:
+        """A later occurrence of a payment id: compared with its own recorded decision, if any."""
+        later = self.later.get(pid, [])
+        recorded = later[occurrence - 2] if occurrence - 2 < len(later) else None
+        decision = orjson.loads(result.decision_line) if result.decision_line is not None else None
+        change = compare(pid, recorded, decision)
+        where = {"source": result.source, "line": result.line, "occurrence": occurrence}
+        diff = orjson.dumps(change.to_dict(decision) | where) + b"\n"
+        repeated = recorded is None
+        keep = decision is not None and not repeated and wanted(change)
+        row = Row(change, result.facts or {}, f"{result.source}:{result.line}") if keep else None
+        return change, diff, row, repeated
 
     def finish(self, versions: Mapping[str, Any]) -> dict[str, str]:
-        """Close the outputs and write the lookback report; the paths written, by kind."""
-        paths = self.outputs.close()
-        folder = self.outputs.folder
-        folder.mkdir(parents=True, exist_ok=True)
-        write_csv(folder / "lookback.csv", self.rows)
-        write_html(folder / "lookback.html", self.rows, "Lookback", datetime.now(UTC), versions)
-        return paths | {"lookback_csv": str(folder / "lookback.csv"), "lookback_html": str(folder / "lookback.html")}
+        """Finish the lookback report, then close the outputs (a topic's delivery last: a failure
+        there leaves the files whole); the paths written, by kind."""
+        lookback = self.lookback or LookbackWriter(self.outputs.folder)
+        lookback.close(versions)
+        reports = {"lookback_csv": str(lookback.csv_path), "lookback_html": str(lookback.html_path)}
+        return self.outputs.close() | reports

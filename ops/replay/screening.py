@@ -50,6 +50,9 @@ class Replayed:
     registry_version: str | None = None
     error: str | None = None
     raw: bytes = b""
+    facts: dict[str, Any] | None = None
+    # No registry is known for it: not a decision that changed, an input the replay lacks.
+    no_registry: bool = False
 
 
 def _line(value: Mapping[str, Any]) -> bytes:
@@ -118,11 +121,12 @@ class Context:
         try:
             decision = screen(payment, self.registry_for(payment_id), self.rules, self.as_of).to_dict()
         except NoRegistryError as exc:
-            error = str(exc)
+            return Replayed(item.source, item.line, payment_id, error=str(exc), raw=item.raw, no_registry=True)
         except Exception as exc:  # noqa: BLE001 - one payment's failure must not stop the run (SPEC 2.6)
             error = screening_error(exc)
         change = compare(payment_id, self.recorded.get(payment_id), decision)
         where = {"source": item.source, "line": item.line}
+        about = facts(payment)
         return Replayed(
             item.source,
             item.line,
@@ -130,10 +134,11 @@ class Context:
             change,
             _line(decision) if decision is not None else None,
             _line(change.to_dict(decision) | where),
-            Row(change, facts(payment), f"{item.source}:{item.line}") if decision and wanted(change) else None,
+            Row(change, about, f"{item.source}:{item.line}") if decision and wanted(change) else None,
             decision["registry_version"] if decision is not None else None,
             error,
             item.raw if error is not None else b"",
+            about,
         )
 
     def screen_chunk(self, chunk: list[Item | BadInput]) -> list[Replayed]:

@@ -25,6 +25,9 @@ class Tally:
     changed: int = 0
     hits_changed: int = 0
     unchanged: int = 0
+    # A payment id met again with no recorded decision of its own; a payment no registry was found for.
+    repeated: int = 0
+    no_registry: int = 0
     transitions: Counter[str] = field(default_factory=Counter)
     decisions: Counter[str] = field(default_factory=Counter)
     # Payments whose changed or re-reasoned decision gained (+) or lost (-) a hit of the rule/paragraph.
@@ -33,7 +36,7 @@ class Tally:
     rules_before: Counter[str] = field(default_factory=Counter)
     registries: Counter[str] = field(default_factory=Counter)
 
-    def add(self, change: Change, registry_version: str | None) -> None:
+    def add(self, change: Change, registry_version: str | None, repeated: bool = False) -> None:
         """One payment compared; `registry_version` is the new decision's (None: not decided)."""
         if registry_version is not None:
             self.replayed += 1
@@ -41,6 +44,9 @@ class Tally:
             self.registries[registry_version] += 1
         else:
             self.dead_lettered += 1
+        if repeated:
+            self.repeated += 1
+            return
         if not change.recorded:
             self.not_recorded += 1
             return
@@ -73,6 +79,8 @@ class Tally:
             "hits_changed": self.hits_changed,
             "unchanged": self.unchanged,
             "not_recorded": self.not_recorded,
+            "repeated": self.repeated,
+            "no_registry": self.no_registry,
             "dead_lettered": self.dead_lettered,
             "decisions": {k: self.decisions.get(k, 0) for k in ("block", "review", "pass")},
             "by_rule": dict(sorted(self.by_rule.items())),
@@ -92,7 +100,8 @@ class Tally:
             (
                 f"replayed {self.replayed} payments: {self.changed} changed decision, "
                 f"{self.hits_changed} same decision with other hits, {self.not_recorded} with no recorded "
-                f"decision, {self.dead_lettered} dead-lettered"
+                f"decision, {self.repeated} repeated ids, {self.no_registry} without a registry, "
+                f"{self.dead_lettered} dead-lettered"
             ),
         ]
         sections = (

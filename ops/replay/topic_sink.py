@@ -22,22 +22,31 @@ def live_topics(settings: Settings) -> set[str]:
 
 
 class TopicSink:
+    """Refuses a live topic at once; creates the topic and its producer at the first record, so
+    that no Kafka client exists when the replay forks its screening processes (librdkafka's
+    handles and threads do not survive a fork)."""
+
     def __init__(self, settings: Settings, topic: str) -> None:
         if topic in live_topics(settings):
             raise TopicSinkError(
                 f"--to-topic {topic} is a live screening topic: a replay writes only to a topic of its own "
                 "(e.g. screening.replay.<date>)"
             )
+        self.settings = settings
         self.topic = topic
-        _create(settings, topic)
-        self.sender = Sender(settings)
+        self.sender: Sender | None = None
 
     def send(self, kind: str, key: str | None, line: bytes) -> None:
+        if self.sender is None:
+            _create(self.settings, self.topic)
+            self.sender = Sender(self.settings)
         # The line is one JSON object: its kind goes in as its first member.
         body = b'{"replay_kind":' + orjson.dumps(kind) + (b"," if len(line.strip()) > 2 else b"") + line.strip()[1:]
         self.sender.send(self.topic, key.encode() if key is not None else None, body)
 
     def close(self) -> None:
+        if self.sender is None:
+            return
         self.sender.flush()
         if self.sender.errors:
             raise TopicSinkError(f"{len(self.sender.errors)} records not delivered: {self.sender.errors[0]}")

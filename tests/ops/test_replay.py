@@ -14,7 +14,7 @@ import yaml
 from ops.cli import main
 from ops.replay.compare import compare
 from ops.replay.lookback import Row, write_csv
-from ops.replay.recorded import load_decisions
+from ops.replay.recorded import find_registry, load_decisions
 from ops.replay.topic_sink import TopicSink, TopicSinkError
 from streams.settings import Settings
 
@@ -228,3 +228,62 @@ def test_a_recorded_payment_that_cannot_be_screened_now_is_a_transition_to_dead_
     assert change.changed
     assert change.transition == "pass->dead-letter"
     assert not compare("P", None, None).changed  # never recorded: nothing to compare
+
+
+def test_a_payment_id_met_again_is_compared_with_its_own_decision_not_the_first(screened, tmp_path, capsys):
+    """`screen` decides every line: two payments under one id have a decision each, and each is
+    compared with its own. A repeat with no decision of its own is counted, never a transition."""
+    again = payment("R-ADDED", "Choe Chol Min", "CN")  # the same id, a payment that was blocked
+    with screened["payments"].open("a", encoding="utf-8") as out:
+        out.write(json.dumps(again) + "\n")
+    args = ["screen", "--registry", str(REGISTRY), "--input", str(screened["payments"])]
+    code, _, err = run([*args, "--output", str(screened["decisions"]), "--as-of", AS_OF], capsys)
+    assert code == 0, err
+    same = replay(screened, tmp_path / "same", capsys)
+    assert (same["changed"], same["transitions"], same["repeated"]) == (0, {}, 0)
+    # Recorded by a worker (the first decision only): the repeat is counted, not compared.
+    first_only = tmp_path / "first-only.jsonl"
+    first_only.write_text("".join(screened["decisions"].read_text().splitlines(keepends=True)[:4]), encoding="utf-8")
+    summary = replay(dict(screened, decisions=first_only), tmp_path / "first", capsys)
+    assert (summary["changed"], summary["transitions"], summary["repeated"]) == (0, {}, 1)
+    rows = list(csv.DictReader((tmp_path / "first" / "lookback.csv").open(encoding="utf-8")))
+    assert rows == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"payment_id": "R-ADDED", "decision": "pass", "hits": "xy"}',
+        '{"payment_id": "R-ADDED", "decision": "pass", "hits": [1]}',
+        "[" * 100_000 + "]" * 100_000,
+        '{"payment_id": 7, "decision": "pass"}',
+    ],
+)
+def test_a_recorded_decision_of_the_wrong_shape_is_a_counted_bad_line(screened, tmp_path, capsys, line):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(line + "\n" + screened["decisions"].read_text(), encoding="utf-8")
+    recorded = load_decisions(bad)
+    assert recorded.bad_lines == 1
+    assert len(recorded.decisions) == len(PAYMENTS)
+    summary = replay(dict(screened, decisions=bad), tmp_path / "out", capsys, "--jobs", "2")
+    assert summary["changed"] == 0
+
+
+def test_a_recorded_registry_version_names_no_file_outside_the_kept_registries(tmp_path):
+    outside = tmp_path / "outside.yaml"
+    outside.write_bytes(REGISTRY.read_bytes())
+    (tmp_path / "data" / "registries").mkdir(parents=True)
+    assert find_registry(tmp_path / "data", "../../outside") is None
+    assert find_registry(tmp_path / "data", "reg-0123456789abcdef") is None
+
+
+def test_a_payment_without_a_registry_is_counted_apart_from_the_changes(screened, tmp_path, capsys):
+    recorded = [json.loads(line) for line in screened["decisions"].read_text().splitlines()]
+    recorded[0]["registry_version"] = "reg-00000000000000ff"  # a registry kept nowhere
+    other = tmp_path / "other.jsonl"
+    other.write_text("".join(json.dumps(d) + "\n" for d in recorded), encoding="utf-8")
+    summary = replay(dict(screened, decisions=other), tmp_path / "out", capsys)
+    assert summary["no_registry"] == 1
+    assert summary["transitions"] == {}
+    assert summary["changed"] == 0
+    assert len((tmp_path / "out" / "dead-letter.jsonl").read_text().splitlines()) == 1

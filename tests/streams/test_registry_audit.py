@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
 from rules import Registry
-from streams.audit import AuditChains
+from streams.audit import GENESIS, AuditChains, Tip
 from streams.delivery import Outbox
 from streams.metrics import Metrics
 from streams.records import Source
@@ -225,3 +226,29 @@ def test_the_agent_waits_for_this_workers_view_before_taking_records() -> None:
         assert taken == [2000]
 
     asyncio.run(scenario())
+
+
+def test_a_rebalance_during_the_chains_recovery_is_caught_before_anything_is_produced() -> None:
+    """forget() (Faust's rebalance callback) can run while the batch awaits the chain's tip: the
+    tip and the agent's position are then read again, and the batch is audited once, delivered and
+    counted, never left produced but unacknowledged."""
+
+    async def scenario() -> Agent:
+        agent = Agent()
+        agent.audit.forget()
+        chain = SETTINGS.partitions
+
+        def slow_recover(partition: int) -> None:
+            time.sleep(0.2)
+            agent.chains._tips[partition] = Tip(0, GENESIS)
+
+        agent.chains.recover = slow_recover  # type: ignore[method-assign]
+        asyncio.get_running_loop().call_later(0.1, agent.audit.forget)
+        await agent.audit.apply_batch([src(ACCOUNTS, 0, "ACC-1", acc("ACC-1"))])
+        assert agent.audit.taken is not None
+        assert chain in agent.chains._tips
+        return agent
+
+    agent = asyncio.run(scenario())
+    assert len(agent.audits()) == 1
+    assert agent.audit.audited == {ACCOUNTS: 1}
