@@ -4,6 +4,9 @@ nothing is dropped without a trace)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from schemas.codec import dead_letter_json
 from streams.audit import AuditChains
 from streams.records import Out, Source
@@ -20,7 +23,10 @@ class Processor:
         self.audit = audit
         self.topics = settings.topics
 
-    def dead_letter(self, src: Source, error: str, chain: int, versions: tuple[str, str]) -> list[Out]:
+    def dead_letter(
+        self, src: Source, error: str, chain: int, versions: tuple[str, str], extra: Mapping[str, Any] | None = None
+    ) -> list[Out]:
+        """The dead-letter record and its audit record; `extra` goes into the audit record's body."""
         record = dead_letter_json(
             error,
             src.value,
@@ -40,7 +46,8 @@ class Processor:
             registry_version=versions[1],
             recorded_at=src.instant.isoformat(),
             body={k: v for k, v in record.items() if k not in ("original", "original_base64")}
-            | {"original_sha256": original_sha256},
+            | {"original_sha256": original_sha256}
+            | dict(extra or {}),
         )
         return [
             Out(self.topics.dead_letter, src.position.encode(), value),

@@ -16,15 +16,16 @@ reading the topics up to the agent's position.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import cast
+from typing import Any, cast
 
 import faust
 from faust.types import EventT, StreamT
 
 from rules import Registry
-from streams.audit import AuditChains
+from streams.audit import AuditChains, read_last_record
 from streams.delivery import Outbox
 from streams.logs import get_logger
 from streams.metrics import Metrics
@@ -66,6 +67,7 @@ class RegistryAudit:
         rules_version: Callable[[], str],
         positions: Positions,
         rebuild: Rebuild,
+        last_record: Callable[[int], Mapping[str, Any] | None] | None = None,
     ) -> None:
         self.settings = settings
         self.audit = audit
@@ -80,12 +82,18 @@ class RegistryAudit:
         self.taken: dict[Part, int] | None = None
         # Per registry topic, the offsets audited up to (shown on /readyz).
         self.audited: dict[str, int] = {}
+        # What the chain holds already, "topic/partition" -> next offset, read from its tip (each
+        # registry record carries it): a batch audited before a crash or a hand-over, and not
+        # committed, is not audited twice. None until read.
+        self.chain_position: dict[str, int] | None = None
+        self.last_record = last_record or (lambda chain: read_last_record(settings, changes.serde, chain))
 
     def forget(self) -> None:
         """At a Faust rebalance the registry chain and the agent's position may change hands: the
         next batch re-reads the chain's tip and rebuilds the agent's registry."""
         self.audit.forget(self.changes.chain)
         self.taken = None
+        self.chain_position = None
 
     async def consume(self, stream: StreamT[bytes]) -> None:
         """The registry agent: its stream taken in batches, each applied before the next is taken
@@ -110,15 +118,22 @@ class RegistryAudit:
             await self._catch_up(sources)
             if not self.audit.known(chain):
                 await loop.run_in_executor(None, self.audit.recover, chain)
-            taken = self.taken
-            if taken is not None and self.audit.known(chain):
+            if self.chain_position is None:
+                self.chain_position = await loop.run_in_executor(None, self._read_chain_position, chain)
+            taken, position = self.taken, self.chain_position
+            if taken is not None and position is not None and self.audit.known(chain):
                 break
         # Nothing awaits between begin_batch and end_batch: every record produced (the audit
         # records as they are appended, in chain order) belongs to this batch.
         self.outbox.begin_batch(loop)
         try:
             for src in sources:
-                outcome, key = self.changes.process_change(src, self.rules_version())
+                part = f"{src.topic}/{src.partition}"
+                if src.offset < position.get(part, 0):
+                    self.changes.apply_only(src)  # on the chain already: its registry, not its audit
+                    continue
+                position[part] = src.offset + 1
+                outcome, key = self.changes.process_change(src, self.rules_version(), position)
                 if key is None:
                     self.metrics.dead_letters.labels(src.topic).inc()
                     log.warning("registry record dead-lettered", position=src.position)
@@ -130,6 +145,19 @@ class RegistryAudit:
         await delivered
         for (topic, _), offset in taken.items():
             self.audited[topic] = max(self.audited.get(topic, 0), offset)
+
+    def _read_chain_position(self, chain: int) -> dict[str, int]:
+        """The audited offsets the chain's last record names (none on an empty chain, or one
+        written before records carried them)."""
+        last = self.last_record(chain)
+        try:
+            body = json.loads(last["body"]) if last is not None else {}
+        except (TypeError, ValueError):
+            return {}
+        position = body.get("position") if isinstance(body, dict) else None
+        if not isinstance(position, dict):
+            return {}
+        return {str(k): v for k, v in position.items() if isinstance(v, int)}
 
     async def _catch_up(self, sources: Sequence[Source]) -> None:
         """Make the agent's registry the content of the records before this batch, if it is not

@@ -4,6 +4,8 @@ registry chain (31 CFR 1010.630(e): records of the accounts' facts)."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,13 +125,18 @@ class RegistryProcessor(Processor):
     def process(self, src: Source, rules_version: str) -> Outcome:
         return self.process_change(src, rules_version)[0]
 
-    def process_change(self, src: Source, rules_version: str) -> tuple[Outcome, str | None]:
-        """The record's outcome, and its canonical key once applied (None when dead-lettered)."""
+    def process_change(
+        self, src: Source, rules_version: str, position: Mapping[str, int] | None = None
+    ) -> tuple[Outcome, str | None]:
+        """The record's outcome, and its canonical key once applied (None when dead-lettered).
+        `position` (the agent's audited offsets after this record) goes into the audit body, so the
+        chain's tip tells a later writer what is on the chain already."""
+        extra = {"position": dict(position)} if position is not None else {}
         try:
             prepared = registry_record_change(self.serde, self.settings, src.topic, src.key, src.value)
             change = prepared.apply(self.registry)
         except (CodecError, RegistryError, ValueError) as exc:
-            outputs = self.dead_letter(src, str(exc), self.chain, (rules_version, self.registry.version))
+            outputs = self.dead_letter(src, str(exc), self.chain, (rules_version, self.registry.version), extra)
             return Outcome(outputs, dead_letter=True), None
         audit_key, audit_value = self.audit.append(
             self.chain,
@@ -139,6 +146,12 @@ class RegistryProcessor(Processor):
             rules_version=rules_version,
             registry_version=self.registry.version,
             recorded_at=src.instant.isoformat(),
-            body=change,
+            body=change | extra,
         )
         return Outcome([Out(self.topics.audit, audit_key, audit_value, self.chain)]), str(change["key"])
+
+    def apply_only(self, src: Source) -> None:
+        """Apply a change already on the chain to the agent's registry, without auditing it again
+        (one that could not be applied was dead-lettered then, and is skipped now)."""
+        with contextlib.suppress(CodecError, RegistryError, ValueError):
+            registry_record_change(self.serde, self.settings, src.topic, src.key, src.value).apply(self.registry)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import Mapping
 from types import SimpleNamespace
@@ -84,7 +85,10 @@ class Agent:
             lambda: "rules-test",
             positions=lambda: dict(self.committed),
             rebuild=self.rebuild,
+            last_record=lambda chain: self.tip,
         )
+        # The chain's last record as the topic holds it (None: an empty chain).
+        self.tip: dict[str, Any] | None = None
 
     def rebuild(self, stops: Mapping[Part, int]) -> Registry:
         """What read_registry does, over the records the test says the topics hold."""
@@ -252,3 +256,25 @@ def test_a_rebalance_during_the_chains_recovery_is_caught_before_anything_is_pro
     agent = asyncio.run(scenario())
     assert len(agent.audits()) == 1
     assert agent.audit.audited == {ACCOUNTS: 1}
+
+
+def test_what_the_chain_holds_already_is_not_audited_again_by_its_next_writer() -> None:
+    """A batch audited and delivered, then a crash before Faust committed it: the next writer of
+    the chain (a restart, a hand-over) reads from the chain's tip which offsets are on it, audits
+    only the rest, and its registry still has every change (31 CFR 1010.630(e): each change once)."""
+    history = [src(ACCOUNTS, i, f"ACC-{i}", acc(f"ACC-{i}")) for i in range(5)]
+    history.insert(2, src(ACCOUNTS, 2, "ACC-BAD", b"not avro"))
+    history = [src(ACCOUNTS, i, s.key.decode() if s.key else None, s.value) for i, s in enumerate(history)]
+    first = Agent(history=history)
+    asyncio.run(first.audit.apply_batch(history[:4]))
+    audited = first.audits()
+    assert len(audited) == 4
+    assert json.loads(audited[-1]["body"])["position"] == {f"{ACCOUNTS}/0": 4}
+    # The restarted agent: nothing committed, the chain's tip is the first agent's last record.
+    second = Agent(history=history)
+    second.chains.start_at(SETTINGS.partitions, int(audited[-1]["sequence"]) + 1, str(audited[-1]["hash"]))
+    second.tip = audited[-1]
+    asyncio.run(second.audit.apply_batch(history))
+    again = second.audits()
+    assert [json.loads(r["body"]).get("position") for r in again] == [{f"{ACCOUNTS}/0": 5}, {f"{ACCOUNTS}/0": 6}]
+    assert second.audit.changes.registry.version == view_after(history).version
