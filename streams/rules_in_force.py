@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from rules import Registry, RuleSet
 from streams.audit import AuditChains
@@ -171,17 +172,7 @@ class RulesSwitch:
         at = now_iso()
         holder.last_change = {"at": at, "before": before, "after": rules.version} | update.body()
         body = holder.last_change | {"load_seconds": round(update.load_seconds, 3)}
-        for chain in chains:
-            self.audit.append(
-                chain,
-                kind=CHANGE_KIND,
-                subject_id=rules.version,
-                input_digest=update.digest,
-                rules_version=rules.version,
-                registry_version=self.registry.version,
-                recorded_at=at,
-                body=body,
-            )
+        self._record(chains, CHANGE_KIND, rules.version, update.digest, rules.version, at, body)
         self.metrics.rules_updates.labels("applied").inc()
         self.metrics.rules_version.clear()
         self.metrics.rules_version.labels(rules.version).set(1)
@@ -201,13 +192,19 @@ class RulesSwitch:
     def _record_refusal(self, update: Update, chains: list[int]) -> None:
         at = now_iso()
         body = update.body() | {"in_force": self.holder.version, "error": update.error, "recorded_at": at}
+        self._record(chains, REFUSED_KIND, update.digest, update.digest, self.holder.version, at, body)
+
+    def _record(
+        self, chains: list[int], kind: str, subject_id: str, digest: str, version: str, at: str, body: dict[str, Any]
+    ) -> None:
+        """One audit record of a rules change or refusal on each chain."""
         for chain in chains:
             self.audit.append(
                 chain,
-                kind=REFUSED_KIND,
-                subject_id=update.digest,
-                input_digest=update.digest,
-                rules_version=self.holder.version,
+                kind=kind,
+                subject_id=subject_id,
+                input_digest=digest,
+                rules_version=version,
                 registry_version=self.registry.version,
                 recorded_at=at,
                 body=body,
