@@ -35,6 +35,8 @@ def record_name_for(settings: Settings, topic: str) -> RecordName | None:
         t.dead_letter: "DeadLetter",
         t.registry_accounts: "Account",
         t.registry_institutions: "RegistryInstitution",
+        t.dispositions: "Disposition",
+        t.releases: "Release",
     }
     return names.get(topic)
 

@@ -1,4 +1,5 @@
-"""Avro encoding of every record in SPEC 1, and the one error type decoding raises.
+"""Avro encoding of every record in SPEC 1 and of the workbench's dispositions and releases, and the
+one error type decoding raises.
 
 Without a schema registry, records are written in Avro single-object encoding (Avro
 specification: marker C3 01, the 8-byte little-endian CRC-64-AVRO fingerprint of the writer
@@ -35,6 +36,10 @@ RecordName = Literal[
     "Notice",
     "AuditRecord",
     "DeadLetter",
+    # The analyst workbench's records (ops/workbench): a person's action on a review, and the
+    # outcome of a held payment that core banking acts on.
+    "Disposition",
+    "Release",
 ]
 RECORDS: tuple[RecordName, ...] = get_args(RecordName)
 
@@ -88,6 +93,10 @@ def to_avro(name: RecordName, record: Mapping[str, Any]) -> dict[str, Any]:
                 raise CodecError(f"original_base64 is not base64: {exc}") from None
         elif isinstance(datum.get("original"), str):
             datum["original"] = datum["original"].encode("utf-8")
+    elif name == "Release" and isinstance(datum.get("decided_by"), str | bytes):
+        # fastavro writes any iterable as an array: one name given as a string would be recorded
+        # as its letters, each one a person who decided.
+        raise CodecError("Release record does not fit its schema: decided_by is a list of people, not one string")
     return datum
 
 

@@ -6,9 +6,12 @@ record names its key_id, so keys can be rotated). A removed, reordered or altere
 the chain, and a record written by anyone without the key, however well chained, does not verify.
 The trail is also an input (the decided store is rebuilt from it), so the worker verifies what it
 loads and trusts nothing past a break.
-One worker writes each chain (the owner of the matching payments partition, or, for the registry
-chain, of the registry topics). On every (re)assignment the writer reads the chain's tip from the
-topic itself, so a replay after a crash extends the chain instead of forking it.
+One writer per chain: the worker owning the matching payments partition; for the registry chain
+(partition N), the owner of the registry topics; for the casework chain (partition N+1, see
+streams/topics.py), the analyst workbench alone, which records there each disposition and release
+(kinds `disposition` and `release`) in this same record format. On every (re)assignment the
+writer reads the chain's tip from the topic itself, so a replay after a crash extends the chain
+instead of forking it.
 """
 
 from __future__ import annotations

@@ -159,7 +159,14 @@ def _problem(
 
 def verify(settings: Settings, serde: Serde, checkpoints: dict[str, list[Checkpoint]] | None = None) -> VerifyReport:
     """Read every audit partition from the beginning and report the first broken link, judged
-    against the signed checkpoints when given (truncation, rewriting, archived records)."""
+    against the signed checkpoints when given (truncation, rewriting, archived records).
+
+    Every partition the topic has is walked: the chains of the payments partitions, the registry
+    chain (partition N) and the casework chain of the workbench (partition N+1; an audit topic from
+    before it has none until a worker grows it, streams/topics.py). A checkpointed chain whose
+    partition the topic no longer has is walked as an empty chain, so it reports its truncation
+    instead of being passed over.
+    """
     from confluent_kafka.admin import AdminClient
 
     meta = AdminClient(settings.kafka_config()).list_topics(settings.topics.audit, timeout=10)
@@ -169,9 +176,11 @@ def verify(settings: Settings, serde: Serde, checkpoints: dict[str, list[Checkpo
     total = 0
     chains: dict[int, int] = {}
     tips: dict[int, tuple[int, str]] = {}
-    for partition in sorted(topic.partitions):
+    present = set(topic.partitions)
+    for partition in sorted(present | _checkpointed_partitions(settings, checkpoints or {})):
         anchors = (checkpoints or {}).get(f"{settings.topics.audit}/{partition}", [])
-        trusted, broken = trusted_records(settings, serde, partition, iter_partition(settings, partition), anchors)
+        records = iter_partition(settings, partition) if partition in present else iter(())
+        trusted, broken = trusted_records(settings, serde, partition, records, anchors)
         total += len(trusted) + (broken is not None)
         if broken is not None:
             return VerifyReport(total, chains, broken, tips)
@@ -179,3 +188,13 @@ def verify(settings: Settings, serde: Serde, checkpoints: dict[str, list[Checkpo
         if trusted:
             tips[partition] = (int(trusted[-1]["sequence"]), str(trusted[-1]["hash"]))
     return VerifyReport(total, chains, None, tips)
+
+
+def _checkpointed_partitions(settings: Settings, checkpoints: dict[str, list[Checkpoint]]) -> set[int]:
+    """The audit partitions whose chains (`<audit topic>/<partition>`) have checkpoints."""
+    prefix = f"{settings.topics.audit}/"
+    return {
+        int(chain.removeprefix(prefix))
+        for chain, cps in checkpoints.items()
+        if cps and chain.startswith(prefix) and chain.removeprefix(prefix).isdecimal()
+    }

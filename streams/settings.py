@@ -31,6 +31,10 @@ class Topics(BaseSettings):
     registry_institutions: str = "registry.institutions"
     # Internal: notices are decided by account, so requests are repartitioned by account_id.
     notice_requests: str = "screening.notice-requests"
+    # The analyst workbench (ops/workbench): each person's action on a review, and the outcome of
+    # each held payment (released or stopped), which core banking consumes.
+    dispositions: str = "screening.dispositions"
+    releases: str = "screening.releases"
 
 
 MASK = "**********"

@@ -4,7 +4,7 @@ Errors the operator can fix (a missing file, a bad argument, an invalid rules or
 end the run with exit code 2 and one line on stderr, never a traceback.
 
 Layout: `common` holds the Typer app, the usage error and what the commands share; each command
-module (`screen`, `replay`, `names`, `stream`, `bench`) imports `common` and registers its commands on the
+module (`screen`, `replay`, `names`, `stream`, `workbench`, `bench`) imports `common` and registers its commands on the
 app when imported; this package imports them all, in the order `screener --help` lists them, and
 runs the app. No module here imports one that imports it back.
 """
@@ -24,6 +24,7 @@ import ops.cli.screen
 import ops.cli.replay
 import ops.cli.names
 import ops.cli.stream
+import ops.cli.workbench
 import ops.cli.bench  # noqa: F401
 # isort: on
 

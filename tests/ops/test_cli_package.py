@@ -30,7 +30,7 @@ def test_every_command_is_registered_in_the_help_order():
         "demo",
         "bench",
     ]
-    assert [g.name for g in app.registered_groups] == ["registry", "audit"]
+    assert [g.name for g in app.registered_groups] == ["registry", "audit", "workbench"]
 
 
 def _cli_imports(path: Path) -> set[str]:

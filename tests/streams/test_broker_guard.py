@@ -55,7 +55,7 @@ def test_a_missing_topic_or_other_partition_count_is_lost_data(tmp_path: Path) -
     partitions[s.topics.audit] = 4  # re-created by a first write with the broker's defaults
     evidence = g.check(Observation(partitions, {}))
     assert f"topic {s.topics.notices} is missing" in evidence
-    assert f"topic {s.topics.audit} has 4 partitions, was created with 5" in evidence
+    assert f"topic {s.topics.audit} has 4 partitions, was created with 6" in evidence
 
 
 def test_an_empty_broker_is_lost_data_even_at_the_first_look(tmp_path: Path) -> None:

@@ -1,0 +1,289 @@
+"""What the workbench's pages and API share: who is asking, what a case shows, and the one path by
+which a person's disposition is recorded.
+
+Decisions come from topics: a hit's text may be anything, of any length. Everything shown is made
+text here and bounded; escaping is the templates' (autoescape) and the JSON encoder's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from ops.workbench.auth import SESSION_COOKIE, NewSession, SignInLimiter, Users
+from ops.workbench.context import RegistryLookup, User, WorkbenchContext
+from ops.workbench.events import build_records
+from ops.workbench.store import CaseRow
+from rules.casework import Action, Kind, Role, State
+from streams.logs import get_logger
+
+log = get_logger("screener.workbench")
+
+CTX = web.AppKey("workbench_ctx", WorkbenchContext)
+LIMITER = web.AppKey("workbench_limiter", SignInLimiter)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The signed-in user of one request. The role is the configuration's, never the request's."""
+
+    user: User
+    via: str  # session, bearer or proxy
+    csrf: str | None  # None for Bearer requests: no cookie, so no cross-site forgery to guard
+    session_token: str | None = None
+    new_session: NewSession | None = None  # a proxy-signed user's new session, for the cookie
+
+
+IDENTITY = web.RequestKey("workbench_identity", Identity)
+CONTENT_SECURITY_POLICY = "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
+
+OPEN_STATES = (State.OPEN, State.ESCALATED, State.PENDING_APPROVAL)
+SEVERITIES = ("high", "medium")
+ACTING_ROLES = (Role.ANALYST, Role.APPROVER)
+MAX_SHOWN_CHARS = 2_000
+MAX_FIELDS = 400
+_BIC = re.compile(r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
+
+
+def set_session_cookie(response: web.StreamResponse, ctx: WorkbenchContext, token: str) -> None:
+    # Lax, not Strict: a link to a case from a ticket or an e-mail opens it signed in; GETs change
+    # nothing, and every POST also needs the session's CSRF token.
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=ctx.options.session_seconds,
+        path="/",
+        httponly=True,
+        secure=ctx.options.secure_cookies,
+        samesite="Lax",
+    )
+
+
+def ctx_of(request: web.Request) -> WorkbenchContext:
+    return request.app[CTX]
+
+
+def users_of(ctx: WorkbenchContext) -> Users:
+    users: Users = ctx.users
+    return users
+
+
+def identity(request: web.Request) -> Identity:
+    return request[IDENTITY]
+
+
+def now_text(ctx: WorkbenchContext) -> str:
+    """ctx.clock() in RFC 3339, UTC, as recorded in dispositions."""
+    return ctx.clock().astimezone(UTC).isoformat()
+
+
+def text(value: Any, limit: int = MAX_SHOWN_CHARS) -> str:
+    shown = "" if value is None else str(value)
+    return shown if len(shown) <= limit else shown[:limit] + " …(cut)"
+
+
+def age_text(seconds: float) -> str:
+    """A held payment's age as people say it: 2 d 4 h, 3 h 12 min, 45 min."""
+    whole = int(max(0.0, seconds))
+    days, rest = divmod(whole, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min" if minutes else "under 1 min"
+
+
+def age_seconds(screened_at: str, now: datetime) -> float:
+    try:
+        then = datetime.fromisoformat(screened_at)
+    except ValueError:
+        return 0.0
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    return max(0.0, (now - then).total_seconds())
+
+
+def _hits(row: CaseRow) -> list[Mapping[str, Any]]:
+    hits = row.decision.get("hits")
+    return [h for h in hits if isinstance(h, Mapping)] if isinstance(hits, list) else []
+
+
+def holding(row: CaseRow) -> list[dict[str, str]]:
+    """The (rule, citation) of each hit that holds the payment (not `info`), once each."""
+    seen: dict[tuple[str, str], None] = {}
+    for hit in _hits(row):
+        if hit.get("action") != "info":
+            seen[text(hit.get("rule"), 200), text(hit.get("citation"), 200)] = None
+    return [{"rule": rule, "citation": citation} for rule, citation in seen]
+
+
+def case_summary(row: CaseRow, now: datetime) -> dict[str, Any]:
+    age = age_seconds(row.screened_at, now)
+    pending = row.pending
+    return {
+        "case_id": row.case_id,
+        "payment_id": row.payment_id,
+        "state": row.state.value,
+        "severity": row.severity,
+        "account_id": row.account_id,
+        "screened_at": row.screened_at,
+        "opened_at": row.opened_at,
+        "updated_at": row.updated_at,
+        "age_seconds": round(age),
+        "age": age_text(age),
+        "four_eyes": list(row.four_eyes),
+        "pending": None
+        if pending is None
+        else {"disposition_id": pending.disposition_id, "actor": pending.actor, "reason": pending.reason},
+        "holding": holding(row),
+    }
+
+
+def _regulation(ctx: WorkbenchContext, citation: str) -> dict[str, Any] | None:
+    cited = ctx.cited_text(citation)
+    if cited is None:
+        return None
+    return {
+        "citation": cited.citation,
+        "section": cited.section,
+        "heading": cited.heading,
+        "found": cited.found,
+        "path": [{"label": label, "text": body} for label, body in cited.path],
+    }
+
+
+def hit_view(ctx: WorkbenchContext, hit: Mapping[str, Any]) -> dict[str, Any]:
+    citation = text(hit.get("citation"), 200)
+    score = hit.get("score")
+    return {
+        "rule": text(hit.get("rule"), 200),
+        "citation": citation,
+        "action": text(hit.get("action"), 20),
+        "field": text(hit.get("field"), 500),
+        "value": text(hit.get("value")),
+        "matched": text(hit.get("matched")),
+        "score": float(score) if isinstance(score, int | float) and not isinstance(score, bool) else None,
+        "reason": text(hit.get("reason")),
+        "regulation": _regulation(ctx, citation),
+    }
+
+
+def _record(lookup: RegistryLookup, key: str) -> dict[str, Any] | None:
+    found = lookup(key) if key else None
+    return dict(found) if isinstance(found, Mapping) else None
+
+
+def case_detail(ctx: WorkbenchContext, row: CaseRow) -> dict[str, Any]:
+    """Everything an investigator (or an examiner, later) sees of a case."""
+    hits = _hits(row)
+    bics: dict[str, None] = {}
+    for hit in hits:
+        for key in ("value", "matched"):
+            value = str(hit.get(key) or "").strip().upper()
+            if _BIC.fullmatch(value) and len(bics) < 10:
+                bics[value] = None
+    institutions = [{"bic": b, "record": r} for b in bics if (r := _record(ctx.institution_record, b)) is not None]
+    stored = ctx.store.payment(row.payment_id)
+    payment: Mapping[str, Any] | str | None = None
+    if stored is not None:
+        payment = ctx.payment_view(stored[0])
+    decision = row.decision
+    return {
+        "case": case_summary(row, ctx.clock()),
+        "decision": {
+            "payment_id": text(decision.get("payment_id"), 200),
+            "decision": text(decision.get("decision"), 20),
+            "screened_at": text(decision.get("screened_at"), 60),
+            "rules_version": text(decision.get("rules_version"), 200),
+            "registry_version": text(decision.get("registry_version"), 200),
+            "citations": [text(c, 200) for c in decision.get("citations") or [] if isinstance(c, str)][:100],
+            "notices": [text(n) for n in decision.get("notices") or []][:100],
+            "digest": row.decision_digest,
+            "source": row.source,
+        },
+        "hits": [hit_view(ctx, hit) for hit in hits[:200]],
+        "payment": dict(payment) if isinstance(payment, Mapping) else None,
+        "payment_error": payment if isinstance(payment, str) else ("payment not available" if payment is None else ""),
+        "registry": {"account": _record(ctx.account_record, row.account_id), "institutions": institutions},
+        "history": ctx.store.history(row.case_id),
+        "release": ctx.store.release(row.case_id),
+    }
+
+
+def fields(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """A nested record as (path, value) rows: `account.nested_institutions[0].shell_bank`."""
+    rows: list[tuple[str, str]] = []
+    stack: list[tuple[str, Any]] = [(prefix, value)]
+    while stack and len(rows) < MAX_FIELDS:
+        path, item = stack.pop()
+        if isinstance(item, Mapping) and item:
+            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in reversed(list(item.items())))
+        elif isinstance(item, list | tuple) and item:
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(item))))
+        elif isinstance(item, bool):
+            rows.append((path, "true" if item else "false"))
+        else:
+            rows.append((path, text(item) if item not in (None, {}, []) else ""))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Disposed:
+    case: CaseRow
+    disposition: dict[str, Any]
+    release: dict[str, Any] | None
+
+
+async def dispose(
+    ctx: WorkbenchContext,
+    case_id: str,
+    user: User,
+    kind: Kind,
+    reason: str,
+    stop_action: str | None = None,
+    answers: str | None = None,
+) -> Disposed:
+    """Record a person's disposition: decided and stored in one transaction (store.act), or
+    Refused with nothing recorded. The only path from pages and API alike."""
+    at = now_text(ctx)
+    action = Action(
+        disposition_id=uuid.uuid4().hex,
+        kind=kind,
+        actor=user.name,
+        role=user.role,
+        reason=reason,
+        stop_action=stop_action if kind is Kind.CONFIRM else None,
+        answers=answers if kind in (Kind.APPROVE, Kind.RETURN) else None,
+    )
+    built: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+
+    def build(case: CaseRow, act: Action, step: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        records = build_records(case, act, step, at)
+        built.append(records)
+        return records
+
+    loop = asyncio.get_running_loop()
+    # store.act writes with synchronous=FULL (an fsync): off the event loop.
+    row, _ = await loop.run_in_executor(None, functools.partial(ctx.store.act, case_id, action, build, at))
+    ctx.wake_publisher()
+    disposition, release = built[-1]
+    log.info(
+        "disposition_recorded",
+        case_id=case_id,
+        payment_id=row.payment_id,
+        kind=kind.value,
+        role=user.role.value,
+        state=row.state.value,
+        released=release is not None,
+    )
+    return Disposed(row, disposition, release)
