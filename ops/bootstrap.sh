@@ -55,9 +55,23 @@ ensure_kcat() {
   fi
 }
 
+ensure_chromium() {
+  # The workbench's browser tests drive Debian's Chromium through Playwright's Python client. The
+  # browser comes from the distribution: `playwright install` (a download of its own build) is never run.
+  [ -x /usr/bin/chromium ] && return
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing chromium (used by the workbench's browser tests)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    say "the workbench's browser tests need Debian's Chromium at /usr/bin/chromium: install the chromium package"
+    exit 1
+  fi
+}
+
 test_all() {
   setup
   ensure_kcat
+  ensure_chromium
   say "ruff (every rule, each ignore reasoned in pyproject.toml) and its format check"
   "$VENV/bin/ruff" check .
   "$VENV/bin/ruff" format --check .

@@ -1,4 +1,5 @@
-"""`screener demo`: the whole service on the embedded broker, start to finish, then shut down."""
+"""`screener demo`: the whole service on the embedded broker, start to finish: the decisions shown,
+then the analyst workbench on them until Ctrl-C (with --no-workbench, shut down after the decisions)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ops.broker import EmbeddedBroker, free_port
+
+if TYPE_CHECKING:
+    from streams.settings import Settings
 
 
 def ensure_local_audit_key() -> None:
@@ -41,9 +45,17 @@ def worker_env(bootstrap: str, web_port: int, data_dir: Path, **extra: str) -> d
     return env
 
 
-def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+def start_worker(env: dict[str, str], log_path: Path, own_group: bool = False) -> subprocess.Popen[bytes]:
+    """A `screener run` process. `own_group`: in a process group of its own, so that a terminal's
+    Ctrl-C reaches only the caller, which stops it in its turn (the demo's workbench mode)."""
     log = log_path.open("ab")
-    return subprocess.Popen([sys.executable, "-m", "ops", "run"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "ops", "run"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        process_group=0 if own_group else None,
+    )
 
 
 def wait_ready(web_port: int, proc: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
@@ -91,8 +103,29 @@ def say(text: str) -> None:
     print(f"==> {text}", file=sys.stderr, flush=True)
 
 
-def run_demo(payments: Path, registry_file: Path, timeout: float, messages: Path | None = None) -> int:
-    from ops.kafka_commands import decoded_records, load_registry, produce_payments
+def await_decisions(settings: Settings, count: int, timeout: float) -> dict[str, dict[str, Any]]:
+    """The decisions topic read from its start until `count` payments have one, or the time is up."""
+    from ops.kafka_commands import decoded_records
+
+    decisions: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + timeout
+    while len(decisions) < count and time.monotonic() < deadline:
+        for record in decoded_records(settings, settings.topics.decisions, True, None, 1.0):
+            decisions[record["payment_id"]] = record
+    return decisions
+
+
+def run_demo(
+    payments: Path,
+    registry_file: Path,
+    timeout: float,
+    messages: Path | None = None,
+    workbench: bool = True,
+    workbench_port: int | None = None,
+) -> int:
+    """The demo; with `workbench`, after the decisions it serves the analyst workbench on the same
+    broker (the sample reviews in its queue) until Ctrl-C or SIGTERM."""
+    from ops.kafka_commands import load_registry, produce_payments
     from ops.show_decisions import main as show
     from streams.settings import Settings
     from streams.topics import ensure_topics
@@ -108,7 +141,9 @@ def run_demo(payments: Path, registry_file: Path, timeout: float, messages: Path
         counts = load_registry(settings, registry_file)
         say(f"registry loaded: {counts['accounts']} accounts, {counts['institutions']} institutions")
         web_port = free_port()
-        worker = start_worker(worker_env(broker.bootstrap, web_port, Path(tmp) / "data"), Path(tmp) / "worker.log")
+        worker = start_worker(
+            worker_env(broker.bootstrap, web_port, Path(tmp) / "data"), Path(tmp) / "worker.log", own_group=workbench
+        )
         try:
             wait_ready(web_port, worker)
             say(f"worker ready (health, readiness, metrics on http://127.0.0.1:{web_port})")
@@ -129,17 +164,16 @@ def run_demo(payments: Path, registry_file: Path, timeout: float, messages: Path
                 say(f"produced {count} ISO 20022 and MT messages as they are ({messages.name}/)")
                 order += message_ids
             say(f"produced {len(order)} payments; waiting for their decisions")
-            decisions: dict[str, Any] = {}
-            deadline = time.monotonic() + timeout
-            while len(decisions) < len(order) and time.monotonic() < deadline:
-                for record in decoded_records(settings, settings.topics.decisions, True, None, 1.0):
-                    decisions[record["payment_id"]] = record
+            decisions = await_decisions(settings, len(order), timeout)
             lines = [json.dumps(decisions[p]) for p in order if p in decisions]
             sys.stdin = __import__("io").StringIO("\n".join(lines))
             show()
             if len(decisions) < len(order):
                 say(f"only {len(decisions)} of {len(order)} decisions arrived within {timeout} s")
                 return 1
+            if workbench:
+                reviews = [p for p in order if decisions[p].get("decision") == "review"]
+                return serve_workbench(broker.bootstrap, Path(tmp), reviews, workbench_port)
             return 0
         except RuntimeError as exc:
             say(f"demo failed: {exc}; worker log: {Path(tmp) / 'worker.log'}")
@@ -148,3 +182,44 @@ def run_demo(payments: Path, registry_file: Path, timeout: float, messages: Path
         finally:
             code = stop_worker(worker)
             say(f"worker stopped (exit code {code}); broker stopping")
+
+
+def serve_workbench(bootstrap: str, tmp: Path, reviews: list[str], port: int | None) -> int:
+    """The analyst workbench on the demo's broker, with demo users whose passwords are drawn now
+    and shown once; runs until SIGINT or SIGTERM, then stops (the caller stops worker and broker)."""
+    import threading
+
+    from ops.workbench.demo_stack import WorkbenchProcess, demo_users, users_line, wait_for_cases, write_users_file
+
+    # `aud` (the auditor, who reads and changes nothing) also gets an API token, with which the
+    # demo waits until the workbench's feed has read the sample reviews into its queue.
+    users = demo_users(api_user="aud")
+    users_file = write_users_file(tmp / "workbench-users.yaml", users)
+    log = tmp / "workbench.log"
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    process = WorkbenchProcess(bootstrap, users_file, tmp / "workbench.sqlite", log, port, own_group=True)
+    try:
+        process.start()
+        token = next(u.api_token for u in users if u.api_token)
+        queued = wait_for_cases(process.url, token, reviews, timeout=60, stop=stop)
+        if stop.is_set():
+            return 0
+        if len(queued) < len(reviews):
+            say(f"the workbench has {len(queued)} of the {len(reviews)} sample reviews so far; the rest follow")
+        print(f"Workbench: {process.url} \N{EM DASH} users: {users_line(users)}", flush=True)
+        say(f"{len(queued)} held payments in the queue; Ctrl-C stops the workbench, the worker and the broker")
+        while not stop.wait(1.0):
+            if process.proc is not None and process.proc.poll() is not None and not stop.is_set():
+                say(f"the workbench exited with code {process.proc.returncode}; its log: {log}")
+                sys.stderr.write(process.log_tail())
+                return 1
+        return 0
+    except RuntimeError as exc:
+        say(f"the workbench did not start: {exc}")
+        return 1
+    finally:
+        code = process.stop()
+        say(f"workbench stopped (exit code {code})")
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
