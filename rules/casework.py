@@ -202,6 +202,20 @@ def _check_person(action: Action) -> None:
         raise Refused("actor", "an action names the person who takes it")
     if len(action.reason) > MAX_REASON_CHARS:
         raise Refused("reason_too_long", f"a reason is at most {MAX_REASON_CHARS} characters")
+    if not _is_text(action.reason):
+        # A lone surrogate (a JSON escape, a form in an odd charset) cannot be encoded: recorded,
+        # it would stop the publisher (its Avro encoding fails) and the trail would never have it.
+        raise Refused(
+            "reason_text", "a reason is text, and holds a lone surrogate (half of a UTF-16 pair), which is not"
+        )
     needs_reason = action.kind in (Kind.CLEAR, Kind.CONFIRM, Kind.ESCALATE, Kind.COMMENT, Kind.RETURN)
     if needs_reason and not action.reason.strip():
         raise Refused("reason", f"a {action.kind} says why")
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -131,7 +131,7 @@ def parse_disposition(body: Any) -> tuple[Kind, str, str | None, str | None]:
     if unknown:
         raise BadBodyError(f"unknown field {unknown[0]!r} (fields: {', '.join(_DISPOSITION_KEYS)})")
     kind = body.get("kind")
-    if kind not in {k.value for k in Kind}:
+    if not isinstance(kind, str) or kind not in {k.value for k in Kind}:  # a list or object is not hashable
         raise BadBodyError(f"kind is one of {', '.join(k.value for k in Kind)}")
     reason = body.get("reason", "")
     if not isinstance(reason, str):

@@ -152,7 +152,7 @@ def _field(form: MultiDictProxy[Any] | Mapping[str, Any], name: str, limit: int)
 
 async def login(request: web.Request) -> web.Response:
     ctx = views.ctx_of(request)
-    form = await request.post()
+    form = await views.read_form(request)
     next_path = safe_next(_field(form, "next", 2_000))
     name = _field(form, "user", 64).strip()
     nonce = request.cookies.get(LOGIN_COOKIE, "")
@@ -294,12 +294,12 @@ async def disposition(request: web.Request) -> web.Response:
     row = ctx.store.case(case_id)
     if row is None:
         return error_page(request, 404, "No such case", "No held payment has this case id.")
-    form = await request.post()
-    values = {
-        name: _field(form, name, MAX_REASON_CHARS if name == "reason" else 64)
-        for name in ("kind", "reason", "stop_action", "answers")
-    }
-    values["reason"] = values["reason"].replace("\r\n", "\n")  # browsers send a textarea's lines with CRLF
+    form = await views.read_form(request)
+    values = {name: _field(form, name, 64) for name in ("kind", "stop_action", "answers")}
+    # Browsers send a textarea's lines with CRLF (its maxlength counts each as one character):
+    # made LF before the bound, so a reason at the limit is refused whole or kept whole, never cut.
+    reason = form.get("reason")
+    values["reason"] = reason.replace("\r\n", "\n")[: MAX_REASON_CHARS + 1] if isinstance(reason, str) else ""
     if values["kind"] not in {k.value for k in Kind}:
         return _case_response(request, row, 400, "Choose what to do with the case.", values)
     try:

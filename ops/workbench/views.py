@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from ops.workbench.auth import SESSION_COOKIE, NewSession, SignInLimiter, Users
 from ops.workbench.context import RegistryLookup, User, WorkbenchContext
@@ -65,6 +66,19 @@ def set_session_cookie(response: web.StreamResponse, ctx: WorkbenchContext, toke
         secure=ctx.options.secure_cookies,
         samesite="Lax",
     )
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
+    """The request's form, or 400 when it cannot be read as one: a charset that is none, bytes
+    that are not in it, a broken multipart body, a field that is not Unicode text."""
+    try:
+        form = await request.post()
+        for value in form.values():
+            if isinstance(value, str):
+                value.encode("utf-8")
+    except (ValueError, LookupError):  # UnicodeError is a ValueError; an unknown charset a LookupError
+        raise web.HTTPBadRequest(text="The form cannot be read: send it from the workbench's pages.") from None
+    return form
 
 
 def ctx_of(request: web.Request) -> WorkbenchContext:

@@ -27,6 +27,7 @@ from ops.workbench.views import (
     Identity,
     ctx_of,
     log,
+    read_form,
     set_session_cookie,
     users_of,
 )
@@ -117,7 +118,13 @@ def _trusted_user(request: web.Request, ctx: WorkbenchContext) -> str | None:
         # Only the proxy may name the user; the header from anyone else is ignored, and noted.
         log.warning("trusted_header_ignored", reason="not from the trusted proxy")
         return None
-    return request.headers[header].strip()
+    named = request.headers.getall(header)
+    if len(named) != 1:
+        # Twice: a client's header passed on next to the proxy's. Which one the proxy wrote is not
+        # known, so neither is believed.
+        log.warning("trusted_header_refused", reason="sent more than once")
+        raise web.HTTPForbidden(text="The single sign-on header came more than once: ask an administrator.")
+    return named[0].strip()
 
 
 def _identify(request: web.Request, ctx: WorkbenchContext) -> Identity | None:
@@ -187,7 +194,7 @@ async def _csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     sent = request.headers.get("X-CSRF-Token")
     if sent is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        value = (await request.post()).get("csrf")
+        value = (await read_form(request)).get("csrf")
         sent = value if isinstance(value, str) else None
     if sent is None or not hmac.compare_digest(sent.encode(), who.csrf.encode()):
         log.warning("csrf_refused", path=_route_of(request), via=who.via)

@@ -220,3 +220,16 @@ def test_no_sequence_releases_a_four_eyes_case_on_one_persons_word(
                 assert len({p.casefold() for p in step.release.decided_by}) == 2
     assert releases <= 1
     assert (releases == 1) == case.state.closed
+
+
+def test_a_reason_that_is_not_unicode_text_is_refused() -> None:
+    """A lone surrogate (from a JSON escape) cannot be encoded: recorded, it would stop the
+    publisher, whose Avro encoding of the disposition fails."""
+    for kind in (Kind.COMMENT, Kind.CLEAR, Kind.APPROVE):
+        case = PLAIN
+        if kind is Kind.APPROVE:
+            case = decide(FOUR_EYES, act(Kind.CLEAR)).case
+        with pytest.raises(Refused) as refused:
+            decide(case, act(kind, actor="bob", role=Role.APPROVER, reason="a namesake \ud800"))
+        assert refused.value.code == "reason_text"
+    assert decide(PLAIN, act(Kind.COMMENT, reason="Ünïcode, 名前, 🙂")).case == PLAIN

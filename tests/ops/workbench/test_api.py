@@ -279,3 +279,28 @@ def test_metrics_come_from_the_store() -> None:
         assert row.state is State.PENDING_APPROVAL
 
     run(scenario())
+
+
+def test_a_hostile_disposition_body_is_answered_and_records_nothing() -> None:
+    store = Store(":memory:")
+    cases = seed(store)
+    ctx = make_ctx(store)
+
+    async def scenario() -> None:
+        async with serving(ctx) as server:
+            api = Browser(server)
+            try:
+                bodies: list[dict[str, Any]] = [{"kind": []}, {"kind": {}}, {"kind": ["clear"], "reason": "x"}]
+                for body in bodies:
+                    status, answer = await post(api, cases[PLAIN], "ana", body)
+                    assert (status, answer["error"]) == (400, "bad_request"), body
+                # A lone surrogate in a JSON escape: refused, not recorded (it would stop the publisher).
+                raw = b'{"kind": "clear", "reason": "a namesake \\ud800"}'
+                status, answer = await post(api, cases[PLAIN], "ana", raw)
+                assert (status, answer["error"]) == (409, "reason_text")
+            finally:
+                await api.close()
+
+    run(scenario())
+    assert store.unsent() == []
+    assert store.history(cases[PLAIN]) == []

@@ -513,3 +513,23 @@ def test_make_app_limits_request_bodies() -> None:
             assert response.status == 413
 
     run(scenario())
+
+
+def test_a_trusted_header_sent_twice_names_no_one() -> None:
+    """A proxy that adds its header after a client's: the first one is the client's."""
+    store = Store(":memory:")
+    seed(store)
+    ctx = make_ctx(store, options=WebOptions(trusted_user_header="X-Remote-User", trusted_proxy="127.0.0.1"))
+
+    async def scenario() -> None:
+        async with serving(ctx) as server:
+            browser = Browser(server)
+            try:
+                headers = [("X-Remote-User", "bea"), ("X-Remote-User", "ana")]
+                response = await browser.http.get("/", headers=headers, allow_redirects=False)
+                assert response.status == 403
+                assert "Bea" not in await response.text()
+            finally:
+                await browser.close()
+
+    run(scenario())

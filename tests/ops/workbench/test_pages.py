@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ops.workbench.store import NewCase, Store
-from rules.casework import State
+from rules.casework import MAX_REASON_CHARS, State
 from tests.ops.workbench.web_support import (
     CFR_CITATION,
     FOUR_EYES,
@@ -316,3 +316,54 @@ def test_a_failure_is_answered_without_its_details(
     captured = capsys.readouterr()
     assert "request_failed" in captured.out + captured.err
     assert "IVANOV" not in captured.out + captured.err + caplog.text
+
+
+def test_a_reason_with_crlf_lines_at_the_limit_is_kept_whole() -> None:
+    """A textarea's maxlength counts a line break as one character; the browser sends CRLF."""
+    store = Store(":memory:")
+    cases = seed(store)
+    ctx = make_ctx(store)
+    lines = ["x" * 99] * 40  # 40 lines: 3,999 characters with LF, 4,039 as sent with CRLF
+    reason = "\n".join(lines)
+    assert len(reason) <= MAX_REASON_CHARS < len(reason.replace("\n", "\r\n"))
+
+    async def scenario() -> None:
+        async with serving(ctx) as server, browsers(server, "ana") as (ana,):
+            response = await ana.act(cases[PLAIN], kind="comment", reason=reason.replace("\n", "\r\n"))
+            assert response.status == 303
+
+    run(scenario())
+    assert store.history(cases[PLAIN])[-1]["reason"] == reason
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded; charset=utf-16", b"\x00\xd8"),
+        ("application/x-www-form-urlencoded; charset=no-such-charset", b"kind=comment"),
+        ("application/x-www-form-urlencoded; charset=unicode_escape", b"kind=comment&reason=a\\ud800b"),
+        ("multipart/form-data", b"no boundary"),
+        (
+            "multipart/form-data; boundary=zz",
+            (
+                b'--zz\r\nContent-Disposition: form-data; name="csrf"\r\n'
+                b"Content-Type: text/plain; charset=utf-8\r\n\r\n\xff\xfe\r\n--zz--\r\n"
+            ),
+        ),
+    ],
+)
+def test_a_form_that_cannot_be_read_is_a_bad_request(content_type: str, body: bytes) -> None:
+    store = Store(":memory:")
+    cases = seed(store)
+    ctx = make_ctx(store)
+
+    async def scenario() -> None:
+        async with serving(ctx) as server, browsers(server, "ana") as (ana,):
+            for path in (f"/cases/{cases[PLAIN]}/dispositions", "/login", "/logout"):
+                response = await ana.http.post(
+                    path, data=body, headers={"Content-Type": content_type}, allow_redirects=False
+                )
+                assert response.status == 400, path
+
+    run(scenario())
+    assert store.unsent() == []
