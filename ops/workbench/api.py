@@ -142,6 +142,10 @@ def parse_disposition(body: Any) -> tuple[Kind, str, str | None, str | None]:
         if value is not None and not (isinstance(value, str) and len(value) <= 64):
             raise BadBodyError(f"{name} is a string of at most 64 characters, or null")
         optional.append(value)
+    if kind in (Kind.APPROVE, Kind.RETURN) and optional[1] is None:
+        # The approver answers the proposal they read: without its id, a proposal replaced in the
+        # meantime would be approved unread.
+        raise BadBodyError(f"{kind} names the proposal it answers: answers is its disposition_id")
     return Kind(kind), reason, optional[0], optional[1]
 
 

@@ -163,7 +163,10 @@ _SCHEMAS: dict[str, Any] = {
             "kind": {"enum": [k.value for k in Kind]},
             "reason": {"type": "string", "maxLength": MAX_REASON_CHARS},
             "stop_action": {"enum": [*STOP_ACTIONS, None], "description": "For confirm: how the payment is stopped"},
-            "answers": {"type": ["string", "null"], "description": "For approve/return: the proposal's disposition_id"},
+            "answers": {
+                "type": ["string", "null"],
+                "description": "Required for approve/return: the disposition_id of the proposal answered",
+            },
         },
     },
 }

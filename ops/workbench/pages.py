@@ -54,6 +54,10 @@ KIND_LABELS = {
     "approve": "Approve",
     "return": "Return",
 }
+# What the banner after an action says it did (a clear under four eyes only proposes the release).
+RECORDED_LABELS = KIND_LABELS | {
+    "proposed": "Clear proposed: the payment is released when a second approver approves it"
+}
 
 
 @functools.cache
@@ -273,7 +277,7 @@ def _case_response(
         detail=views.case_detail(ctx, row),
         forms=forms_for(user, row),
         message=message,
-        recorded=KIND_LABELS.get(recorded, ""),
+        recorded=RECORDED_LABELS.get(recorded, ""),
         form=form or {},
     )
 
@@ -316,4 +320,6 @@ async def disposition(request: web.Request) -> web.Response:
         if refused.code == "no_case":
             return error_page(request, 404, "No such case", refused.message)
         return _case_response(request, ctx.store.case(case_id) or row, 409, refused.message, values)
-    raise web.HTTPSeeOther(str(URL(f"/cases/{done.case.case_id}").with_query(recorded=values["kind"])))
+    proposed = values["kind"] == Kind.CLEAR and done.case.state is State.PENDING_APPROVAL
+    recorded = "proposed" if proposed else values["kind"]
+    raise web.HTTPSeeOther(str(URL(f"/cases/{done.case.case_id}").with_query(recorded=recorded)))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ops.workbench import openapi
-from ops.workbench.api import parse_disposition
+from ops.workbench.api import BadBodyError, parse_disposition
 from ops.workbench.store import Store
 from ops.workbench.web import make_app
 from rules.casework import Kind, State
@@ -104,9 +104,12 @@ def test_dispositions_four_eyes_refusals_and_roles() -> None:
                 assert body["release"] is None
                 proposal = body["disposition"]["disposition_id"]
                 assert re.fullmatch(r"[0-9a-f]{32}", proposal)
-                status, body = await post(api, case_id, "ana", {"kind": "approve", "reason": ""})
+                status, body = await post(api, case_id, "bea", {"kind": "approve", "reason": ""})
+                assert (status, body["error"]) == (400, "bad_request")
+                assert "answers" in body["message"]
+                status, body = await post(api, case_id, "ana", {"kind": "approve", "answers": proposal})
                 assert (status, body["error"]) == (409, "not_approver")
-                status, body = await post(api, case_id, "aud", {"kind": "approve", "reason": ""})
+                status, body = await post(api, case_id, "aud", {"kind": "approve", "answers": proposal})
                 assert (status, body["error"]) == (403, "read_only")
                 status, body = await post(api, case_id, "bea", {"kind": "approve", "answers": "stale"})
                 assert (status, body["error"]) == (409, "stale")
@@ -120,9 +123,10 @@ def test_dispositions_four_eyes_refusals_and_roles() -> None:
                 assert len(releases) == 1
                 assert fakes.wakes == 2
                 # The proposer of a clear cannot approve it.
-                status, _ = await post(api, cases[SECOND], "bea", {"kind": "clear", "reason": "namesake"})
+                status, body = await post(api, cases[SECOND], "bea", {"kind": "clear", "reason": "namesake"})
                 assert status == 201
-                status, body = await post(api, cases[SECOND], "bea", {"kind": "approve"})
+                own = body["disposition"]["disposition_id"]
+                status, body = await post(api, cases[SECOND], "bea", {"kind": "approve", "answers": own})
                 assert (status, body["error"]) == (409, "four_eyes")
                 # Confirm says how; a plain case releases at once.
                 status, body = await post(api, cases[PLAIN], "ana", {"kind": "confirm", "reason": "shell"})
@@ -173,7 +177,10 @@ def test_a_malformed_disposition_is_a_precise_400(body: bytes, message: str) -> 
 def test_parse_disposition_reads_the_optional_fields() -> None:
     body = {"kind": "confirm", "reason": "r", "stop_action": "block", "answers": None}
     assert parse_disposition(body) == (Kind.CONFIRM, "r", "block", None)
-    assert parse_disposition({"kind": "approve"}) == (Kind.APPROVE, "", None, None)
+    assert parse_disposition({"kind": "approve", "answers": "d1"}) == (Kind.APPROVE, "", None, "d1")
+    for kind in ("approve", "return"):
+        with pytest.raises(BadBodyError, match="answers"):
+            parse_disposition({"kind": kind, "reason": "r"})
 
 
 def test_screen_returns_the_screen_function_s_decisions() -> None:

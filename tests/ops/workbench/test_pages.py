@@ -143,7 +143,12 @@ def test_four_eyes_from_proposal_to_release() -> None:
         async with serving(ctx) as server, browsers(server, "ana", "bea", "carl") as (ana, bea, carl):
             response = await bea.act(case_id, kind="clear", reason="false positive: a different Ivan")
             assert response.status == 303
-            assert response.headers["Location"] == f"/cases/{case_id}?recorded=clear"
+            # The banner says the clear is proposed, not that the payment is released.
+            assert response.headers["Location"] == f"/cases/{case_id}?recorded=proposed"
+            assert (
+                "Clear proposed: the payment is released"
+                in await (await bea.http.get(f"/cases/{case_id}?recorded=proposed")).text()
+            )
             row = store.case(case_id)
             assert row is not None
             assert row.state is State.PENDING_APPROVAL
