@@ -9,6 +9,9 @@ which costs an attacker a restart they cannot cause.
 
 `screener workbench hash-password` and `screener workbench token` (ops/cli/workbench.py) make the
 users file's hashes with the functions here.
+
+(About 340 lines: users, passwords, tokens, sessions and the sign-in limit are one trust boundary,
+reviewed together.)
 """
 
 from __future__ import annotations

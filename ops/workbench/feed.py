@@ -14,6 +14,9 @@ backlog, a decision rarely comes before its payment.
 A record that cannot be read never stops the feed: it is counted, logged by its position and a
 bounded reason (never its content: names and account numbers stay out of the logs), and passed;
 the worker has already dead-lettered a bad payment.
+
+(About 340 lines: the read loop, the order of assignment and the progress it reports belong
+together; reading one record is in feed_records.py, the consumer's configuration in feed_kafka.py.)
 """
 
 from __future__ import annotations
@@ -23,22 +26,21 @@ import sqlite3
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, KafkaException, TopicPartition
 
 from ops.workbench.context import utc_now
+from ops.workbench.feed_kafka import ConsumerFactory, FeedConsumer, feed_config, kafka_consumer
+from ops.workbench.feed_records import MAX_REASON_CHARS, Skip, case_of_review, decision_payment_id, source_of
 from ops.workbench.screening import typed_payments
 from ops.workbench.store import NewCase, Store
-from rules.casework import four_eyes_reasons
-from rules.decision import ACTIONS, Hit
 from schemas.codec import CodecError
 from schemas.inbound import MESSAGE_FORMATS, input_format
 from schemas.messages import NO_MAPPING, AccountMapping
-from streams.decision_record import canonical_json
 from streams.logs import get_logger
 from streams.ports import Record
 from streams.registry_read import is_eof
@@ -58,49 +60,8 @@ LAG_EVERY_S = 1.0
 # Ids whose decision settled them, so a payment read after its decision is not kept (bounded: a
 # payment that late and that old is rare, and its bytes are only kept, never shown).
 RECENTLY_SETTLED = 100_000
-MAX_SEARCH_CHARS = 4_000
-MAX_REASON_CHARS = 200
-_HIT_TEXT = ("rule", "citation", "action", "field", "value", "matched", "reason")
 
 Part = tuple[str, int]
-
-
-class FeedConsumer(Protocol):
-    """The confluent_kafka.Consumer calls the feed makes (a fake in tests)."""
-
-    def list_topics(self, topic: str | None = ..., timeout: float = ...) -> Any: ...
-    def assign(self, partitions: list[TopicPartition]) -> None: ...
-    def incremental_assign(self, partitions: list[TopicPartition]) -> None: ...
-    def consume(self, num_messages: int = ..., timeout: float = ...) -> Sequence[Record]: ...
-    def get_watermark_offsets(
-        self, partition: TopicPartition, timeout: float = ..., cached: bool = ...
-    ) -> tuple[int, int]: ...
-    def close(self) -> None: ...
-
-
-ConsumerFactory = Callable[[dict[str, object]], FeedConsumer]
-
-
-def kafka_consumer(config: dict[str, object]) -> FeedConsumer:
-    from confluent_kafka import Consumer
-
-    return Consumer(config)
-
-
-def feed_config(settings: Settings) -> dict[str, object]:
-    # librdkafka wants a group id even for assign(); it is never joined or committed to.
-    return settings.kafka_config() | {
-        "group.id": f"{settings.app_id}.workbench-feed",
-        "enable.auto.commit": False,
-        "enable.auto.offset.store": False,
-        "enable.partition.eof": True,
-        "auto.offset.reset": "earliest",
-        "fetch.wait.max.ms": 100,
-    }
-
-
-class Skip(ValueError):  # noqa: N818 (a record passed over, not a fault of the feed)
-    """A record the feed passes over; the message names no content, only what is wrong."""
 
 
 @dataclass
@@ -352,36 +313,18 @@ class Feed:
             ids += [p.payment_id for p in payments]
         if not ids:
             raise Skip("no payment id: neither a key nor a readable payment")
-        source = _source(msg)
+        source = source_of(msg)
         for payment_id in dict.fromkeys(ids):
             batch.payments[payment_id] = (raw, source)
 
     def _decision(self, msg: Record, batch: _Batch) -> None:
         wire = self.serde.decode(self.decisions_topic, "Decision", msg.value())
-        payment_id, verdict = wire.get("payment_id"), wire.get("decision")
-        if not isinstance(payment_id, str) or not payment_id or verdict not in ("block", "review", "pass"):
-            raise Skip("not a decision: payment_id or decision missing or unknown")
-        if verdict != "review":
+        payment_id = decision_payment_id(wire)
+        if wire["decision"] != "review":
             batch.settled.append(payment_id)
             return
-        screened_at = wire.get("screened_at")
-        if not isinstance(screened_at, str):
-            raise Skip("not a decision: screened_at missing")
-        hits = [_hit(h) for h in _listed(wire.get("hits"), "hits")]
-        account_id = self._account_of(payment_id, batch) or _notice_account(wire)
-        search = " ".join([payment_id, account_id, *(h.value for h in hits), *(h.matched for h in hits)])
-        batch.cases.append(
-            NewCase(
-                payment_id=payment_id,
-                # The worker's audit body is this text (streams/decision_record.py): equal digests.
-                decision_json=canonical_json(wire),
-                screened_at=screened_at,
-                four_eyes=four_eyes_reasons(hits, self.sections),
-                account_id=account_id,
-                search=search[:MAX_SEARCH_CHARS],
-                source=_source(msg),
-            )
-        )
+        account_id = self._account_of(payment_id, batch)
+        batch.cases.append(case_of_review(wire, account_id, self.sections, source_of(msg)))
 
     def _account_of(self, payment_id: str, batch: _Batch) -> str:
         """The held payment's correspondent account, from its stored bytes ('' when unknown)."""
@@ -398,27 +341,3 @@ class Feed:
             self._settled_ids.move_to_end(payment_id)
         while len(self._settled_ids) > RECENTLY_SETTLED:
             self._settled_ids.popitem(last=False)
-
-
-def _source(msg: Record) -> str:
-    return f"{msg.topic()}/{msg.partition()}@{msg.offset()}"
-
-
-def _listed(value: Any, name: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise Skip(f"not a decision: {name} is not a list")
-    return value
-
-
-def _hit(value: Any) -> Hit:
-    shaped = isinstance(value, dict) and all(isinstance(value.get(k), str) for k in _HIT_TEXT)
-    if not shaped or not isinstance(value.get("score"), int | float) or value["action"] not in ACTIONS:
-        raise Skip("not a decision: a hit of the wrong shape")
-    return Hit(**{k: value[k] for k in _HIT_TEXT}, score=float(value["score"]))
-
-
-def _notice_account(wire: dict[str, Any]) -> str:
-    """The account the decision's notices are addressed to, when they name exactly one: the
-    payment's account, for a decision read before its payment."""
-    accounts = {n.get("account_id") for n in wire.get("notices") or [] if isinstance(n, dict)}
-    return str(accounts.pop()) if len(accounts) == 1 and None not in accounts else ""

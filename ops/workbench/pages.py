@@ -3,6 +3,9 @@
 Server-rendered (Jinja2, autoescaped): no script, nothing from outside the workbench. A refused
 action re-renders the case with the refusal (409) and records nothing; an accepted one redirects
 to the case (so a reload does not send it again).
+
+(About 330 lines: every page handler and the forms a role may use in a state; the case's evidence
+is assembled in views.py, shared with the API.)
 """
 
 from __future__ import annotations

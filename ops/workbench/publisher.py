@@ -28,6 +28,9 @@ entries wait in the outbox, the web layer goes on. A fatal error (no audit key, 
 not verify or is not the store's, an entry that does not encode) is logged once and reported by
 status(); nothing is sent until a person fixes it and restarts. One publisher per store: the
 casework chain has one writer.
+
+(About 320 lines: sending, recovery and the status they report are one protocol, best read in one
+place; reading topics back is in topic_reader.py.)
 """
 
 from __future__ import annotations
@@ -35,14 +38,15 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import KafkaError, Message
 
 from ops.workbench.store import OutboxEntry, Store, case_id_of
+from ops.workbench.topic_reader import KafkaReader, TopicReader
 from schemas.codec import CodecError, RecordName
 from streams.audit import AuditChains, record_hash
 from streams.delivery import Producer, idempotent_producer
@@ -58,17 +62,6 @@ POSITIONS = "publisher:"  # prefix of the store's `positions` rows for the topic
 BACKOFF_S = (0.5, 30.0)
 LOG_EVERY_S = 60.0
 PENDING_COUNTED = 1000  # status() counts unsent entries up to this
-
-Records = list[tuple[int, int, bytes | None]]  # (partition, offset, value)
-
-
-class TopicReader(Protocol):
-    """Reads partitions to their end (Kafka in service, a fake in tests)."""
-
-    def read(self, topic: str, starts: Mapping[int, int]) -> Records:
-        """The records of each partition in `starts`, from its start offset to its end; a negative
-        start reads at least that many records before the end."""
-        ...
 
 
 class FatalError(RuntimeError):
@@ -326,41 +319,3 @@ class _Deliveries:
         elif topic is not None and partition is not None and offset is not None:
             tp = (topic, partition)
             self.next_offsets[tp] = max(self.next_offsets.get(tp, 0), offset + 1)
-
-
-class KafkaReader:
-    """TopicReader on the broker: a short-lived consumer per read, no group offsets."""
-
-    def __init__(self, settings: Settings, timeout: float = 30.0) -> None:
-        self._settings, self._timeout = settings, timeout
-
-    def read(self, topic: str, starts: Mapping[int, int]) -> Records:
-        group = f"{self._settings.app_id}-workbench-publisher"
-        # A position past the end (a broker that lost data) reads what there is: "earliest".
-        conf = {"group.id": group, "enable.auto.commit": False, "enable.partition.eof": True, "fetch.wait.max.ms": 10}
-        consumer = Consumer(self._settings.kafka_config() | conf | {"auto.offset.reset": "earliest"})
-        try:
-            parts = []
-            for p, start in starts.items():
-                # The embedded broker's high watermark can be low (streams/kafka_io.read_to_end):
-                # then more records are read, never fewer.
-                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), self._timeout, cached=False)
-                parts.append(TopicPartition(topic, p, max(low, high + start) if start < 0 else start))
-            consumer.assign(parts)
-            open_, out, deadline = set(starts), Records(), time.monotonic() + self._timeout
-            while open_:
-                batch = consumer.consume(10_000, 0.05)
-                if not batch and time.monotonic() > deadline:
-                    raise RuntimeError(f"{topic}: no end of partition within {self._timeout} s")
-                for msg in batch:
-                    deadline = time.monotonic() + self._timeout
-                    err, partition, offset = msg.error(), msg.partition(), msg.offset()
-                    if err is not None and err.code() == KafkaError._PARTITION_EOF:
-                        open_.discard(-1 if partition is None else partition)
-                    elif err is not None:
-                        raise RuntimeError(f"{topic}/{partition}: {err}")
-                    elif partition is not None and offset is not None:
-                        out.append((partition, offset, msg.value()))
-            return out
-        finally:
-            consumer.close()

@@ -23,7 +23,8 @@ import pytest
 from confluent_kafka import KafkaError, TopicPartition
 
 from ops.screen_file import FileScreener, load_registry_file
-from ops.workbench.feed import Feed, Skip, _hit
+from ops.workbench.feed import Feed
+from ops.workbench.feed_records import Skip, _hit
 from ops.workbench.store import Store, case_id_of
 from rules import RuleSet, parse_payment, screen
 from rules.casework import State

@@ -16,8 +16,9 @@ from confluent_kafka import KafkaError, Message
 from structlog.testing import capture_logs
 
 from ops.workbench.events import build_records
-from ops.workbench.publisher import POSITIONS, FatalError, Publisher, Records
+from ops.workbench.publisher import POSITIONS, FatalError, Publisher
 from ops.workbench.store import NewCase, OutboxEntry, Store, case_id_of
+from ops.workbench.topic_reader import Records
 from rules.casework import Action, Kind, Role
 from streams.audit_verify import trusted_records
 from streams.kafka_io import DeliveryCallback
