@@ -68,10 +68,24 @@ ensure_chromium() {
   fi
 }
 
+ensure_postgres() {
+  # The workbench store's tests run on PostgreSQL too: they start a throwaway cluster with the
+  # server's initdb and pg_ctl (Debian keeps them in /usr/lib/postgresql/VERSION/bin, off the PATH).
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && return
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing postgresql (used by the workbench store's tests)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    say "the workbench store's tests need PostgreSQL's server binaries: install the postgresql package"
+    exit 1
+  fi
+}
+
 test_all() {
   setup
   ensure_kcat
   ensure_chromium
+  ensure_postgres
   say "ruff (every rule, each ignore reasoned in pyproject.toml) and its format check"
   "$VENV/bin/ruff" check .
   "$VENV/bin/ruff" format --check .

@@ -40,8 +40,13 @@ def serve(
         ),
     ] = None,
     db: Annotated[
-        Path | None,
-        typer.Option("--db", help="The workbench's SQLite file (default: $SCREENER_DATA_DIR/workbench.sqlite)."),
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="SCREENER_WORKBENCH_DB",
+            help="The workbench's store: a SQLite file (default: $SCREENER_DATA_DIR/workbench.sqlite) or a "
+            "postgresql://user@host:port/dbname URL (password: PGPASSWORD or ~/.pgpass).",
+        ),
     ] = None,
     bootstrap: Bootstrap = None,
     registry: Annotated[
@@ -69,6 +74,7 @@ def serve(
     from ops.screen_file import InputError
     from ops.workbench.auth import UsersError, load_users
     from ops.workbench.service import ServeOptions, run_workbench
+    from ops.workbench.store_sql import StoreError
     from schemas.messages import AccountMappingError, load_account_mapping
     from streams.settings import AuditKeyError
 
@@ -89,7 +95,7 @@ def serve(
         run_workbench(settings, rules, options, accounts)
     except InputError as exc:  # the registry file
         raise UsageError(str(exc)) from None
-    except (OSError, sqlite3.Error) as exc:  # the port taken, the database file not writable
+    except (OSError, sqlite3.Error, StoreError) as exc:  # the port taken, the store unreachable or in use
         raise UsageError(f"cannot start the workbench: {exc}") from None
 
 

@@ -5,6 +5,11 @@ The web layer (ops/workbench/web.py) runs on the event loop; everything that wai
 on threads of its own (the registry view, the feed, the publisher), so a slow broker never holds
 a page. Shutdown runs in the reverse order of start: no new request, then the feed, then the
 publisher (which sends what is pending first), then the registry reader, and the store last.
+
+The store is a SQLite file by default, or a PostgreSQL database (`--db postgresql://...`). One
+workbench process writes to a store: the publisher is the single writer of the casework audit
+chain, and two would fork it. The store's writer lock is taken before anything else opens and
+released after the store closes; a second workbench on the same store refuses to start.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from ops.workbench.feed import Feed
 from ops.workbench.publisher import Publisher
 from ops.workbench.screening import Screening, registry_source
 from ops.workbench.store import Store
+from ops.workbench.store_sql import describe, is_postgres, writer_lock
 from rules import RuleSet
 from rules.regulation_text import cited_text
 from schemas.messages import NO_MAPPING, AccountMapping
@@ -47,7 +53,7 @@ class ServeOptions:
     users: Any  # ops.workbench.auth.Users
     host: str = "127.0.0.1"
     port: int = 8080
-    db: Path | None = None
+    db: Path | str | None = None  # a SQLite path or a postgresql:// URL
     registry_file: Path | None = None
     secure_cookies: bool = False
     trusted_user_header: str | None = None
@@ -55,6 +61,13 @@ class ServeOptions:
 
 def default_db(settings: Settings) -> Path:
     return settings.data_dir / DB_NAME
+
+
+def store_target(db: Path | str | None, settings: Settings) -> Path | str:
+    """A `postgresql://` URL as given; anything else is a SQLite path."""
+    if db is None or db == "":
+        return default_db(settings)
+    return db if is_postgres(db) else Path(db)
 
 
 class Workbench:
@@ -66,12 +79,19 @@ class Workbench:
         self.settings, self.options = settings, options
         serde = Serde(settings)
         self.registry = registry_source(settings, serde, options.registry_file)  # a bad file: before the store opens
-        self.store = Store(options.db or default_db(settings))
-        self.screening = Screening(rules, self.registry, serde, settings.topics.payments, accounts, utc_now)
-        self.feed = Feed(
-            settings, self.store, self.screening.special_measure_sections(), serde=serde, accounts=accounts
-        )
-        self.publisher = Publisher(settings, self.store, serde=serde)
+        self.db = store_target(options.db, settings)
+        self.writer = writer_lock(self.db)  # StoreInUseError: another workbench runs on this store
+        store: Store | None = None
+        try:
+            self.store = store = Store(self.db)
+            self.screening = Screening(rules, self.registry, serde, settings.topics.payments, accounts, utc_now)
+            self.feed = Feed(settings, store, self.screening.special_measure_sections(), serde=serde, accounts=accounts)
+            self.publisher = Publisher(settings, store, serde=serde)
+        except BaseException:
+            if store is not None:
+                store.close()
+            self.writer.release()
+            raise
 
     def context(self) -> WorkbenchContext:
         s = self.screening
@@ -101,7 +121,10 @@ class Workbench:
         self.feed.stop(FEED_STOP_S)
         self.publisher.stop(PUBLISHER_STOP_S)
         self.registry.stop()
-        self.store.close()
+        try:
+            self.store.close()
+        finally:
+            self.writer.release()
 
     def status(self) -> dict[str, Any]:
         """Ready once the registry is loaded and the feed reads its topics; `caught_up` says the
@@ -148,7 +171,7 @@ async def _serve(workbench: Workbench) -> None:
         log.info(
             "workbench serving",
             addresses=[_address(a) for a in runner.addresses],
-            db=str(options.db or default_db(workbench.settings)),
+            db=describe(workbench.db),
             registry="file" if options.registry_file else "topics",
             rules_version=workbench.screening.rules.version,
         )

@@ -1,10 +1,12 @@
-"""The workbench store (ops/workbench/store.py): cases, atomic actions, the outbox, restarts."""
+"""The workbench store (ops/workbench/store.py): cases, atomic actions, the outbox, restarts, on
+each backend (a SQLite file and a PostgreSQL database: the `store_target` fixture, conftest.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,8 +32,10 @@ def act(store: Store, payment_id: str, kind: Kind, actor: str, role: Role = Role
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "wb.sqlite")
+def store(store_target: Path | str) -> Iterator[Store]:
+    store = Store(store_target)
+    yield store
+    store.close()
 
 
 def test_a_decision_read_again_opens_no_second_case(store: Store) -> None:
@@ -130,8 +134,8 @@ def test_concurrent_clears_release_once(store: Store) -> None:
     assert [e.kind for e in store.unsent()].count("release") == 1
 
 
-def test_state_and_outbox_survive_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "wb.sqlite"
+def test_state_and_outbox_survive_a_restart(store_target: Path | str) -> None:
+    path = store_target
     first = Store(path)
     first.ingest([new_case("P-1", ("indirect_use 31 CFR 1010.659(b)(2)",))], positions=[("d", 1, 9)])
     act(first, "P-1", Kind.CLEAR, "ann")
