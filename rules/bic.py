@@ -7,6 +7,7 @@ is the institution's primary office and equals the 11-character form ending in "
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -14,6 +15,8 @@ import schwifty
 from schwifty.exceptions import SchwiftyException
 
 _SHAPE = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
+# A word of a text that may be a BIC: 8 or 11 capitals and digits, not inside a longer word.
+_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?(?![A-Za-z0-9])")
 
 
 class BicError(ValueError):
@@ -75,3 +78,10 @@ def try_parse_bic(text: str | None) -> Bic | None:
         return parse_bic(text)
     except BicError:
         return None
+
+
+def bic_words(text: str) -> Iterator[str]:
+    """The words of a text that have a BIC's shape, in order (in capitals, as BICs are written:
+    "the registry's record PLBKCNSHXXX"); parse_bic / try_parse_bic tells which are BICs. Lazy,
+    so a caller reading a long text full of such words stops when it has had enough."""
+    return (m.group(0) for m in _WORD.finditer(text))

@@ -27,6 +27,9 @@ DATA_FILE = "regulation/cfr_31_1010.json"
 # Citations come from topics: anything longer than any real citation is junk, and the cap keeps the
 # work on hostile input bounded before a regular expression sees it.
 MAX_CITATION_CHARS = 200
+# The cited paragraph's sub-paragraphs shown with it: a paragraph's conditions ("... has failed:
+# (1) ...; or (2) ...") are part of what it says; the cap keeps a long list's view bounded.
+MAX_CHILDREN = 40
 
 _CITATION = re.compile(
     r"""
@@ -63,6 +66,11 @@ class CitedText:
         deepest ancestor that is (or at the section, when none is).
     section_text: the section's whole text, for a citation of a whole section (and for a reader who
         wants the context, e.g. § 1010.605's lead-in "the following definitions apply ...").
+    children: (designation, text) of the cited paragraph's sub-paragraphs, at every depth, in
+        document order (31 CFR 1010.670(d)'s "(d)(1)" and "(d)(2)"), at most MAX_CHILDREN; empty for
+        a paragraph that has none, for a paragraph the text does not have (found False) and for a
+        citation of a whole section (whose text is section_text).
+    more_children: how many further sub-paragraphs there are beyond those in `children`.
     """
 
     citation: str
@@ -71,6 +79,8 @@ class CitedText:
     path: tuple[tuple[str, str], ...]
     found: bool
     section_text: str = field(default="", repr=False)
+    children: tuple[tuple[str, str], ...] = ()
+    more_children: int = 0
 
     @property
     def text(self) -> str:
@@ -159,11 +169,24 @@ def cited_text(citation: str) -> CitedText | None:
         if text is None:
             break
         path.append((designation, text))
+    found = len(path) == len(labels)
+    children: list[tuple[str, str]] = []
+    more = 0
+    if labels and found:
+        prefix = designation + "("
+        for key, body in section.paragraphs.items():  # the data file's order is the document's
+            if key.startswith(prefix):
+                if len(children) < MAX_CHILDREN:
+                    children.append((key, body))
+                else:
+                    more += 1
     return CitedText(
         citation=f"31 CFR {number}" + "".join(f"({label})" for label in labels),
         section=number,
         heading=section.heading,
         path=tuple(path),
-        found=len(path) == len(labels),
+        found=found,
         section_text=section.text,
+        children=tuple(children),
+        more_children=more,
     )

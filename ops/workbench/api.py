@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +18,9 @@ from rules.casework import Kind, Refused, State
 
 MAX_SCREEN_BYTES = 8 * 1024 * 1024
 MAX_LIMIT = 200
-_DISPOSITION_KEYS = ("kind", "reason", "stop_action", "answers")
+_DISPOSITION_KEYS = ("kind", "reason", "stop_action", "answers", "disposition_id")
+# A client-made disposition id: what a retry repeats, so that it is refused as a duplicate.
+_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _QUEUE_KEYS = frozenset({"state", "severity", "q", "limit", "offset"})
 
 
@@ -123,6 +126,16 @@ class BadBodyError(ValueError):
     """A request body that is not what the route takes; the message says precisely why."""
 
 
+def client_disposition_id(body: Any) -> str | None:
+    """The body's own `disposition_id` (8-64 letters, digits, _ or -), None when absent."""
+    value = body.get("disposition_id") if isinstance(body, dict) else None
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _CLIENT_ID.fullmatch(value):
+        raise BadBodyError("disposition_id is 8 to 64 letters, digits, _ or -: the id a retry repeats")
+    return value
+
+
 def parse_disposition(body: Any) -> tuple[Kind, str, str | None, str | None]:
     """(kind, reason, stop_action, answers) of a request body, or BadBodyError saying what is wrong."""
     if not isinstance(body, dict):
@@ -160,11 +173,12 @@ async def disposition(request: web.Request) -> web.Response:
     try:
         body = json.loads(await request.read())
         kind, reason, stop_action, answers = parse_disposition(body)
+        disposition_id = client_disposition_id(body)
     except (ValueError, RecursionError) as exc:
         message = str(exc) if not isinstance(exc, json.JSONDecodeError) else f"the body is not JSON ({exc.msg})"
         return error(400, "bad_request", message if not isinstance(exc, RecursionError) else "the body nests too deep")
     try:
-        done = await views.dispose(ctx, case_id, user, kind, reason, stop_action, answers)
+        done = await views.dispose(ctx, case_id, user, kind, reason, stop_action, answers, disposition_id)
     except Refused as refused:
         return error(404 if refused.code == "no_case" else 409, refused.code, refused.message)
     location = f"/api/v1/cases/{case_id}"

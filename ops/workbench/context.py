@@ -23,6 +23,10 @@ ScreenFn = Callable[[bytes], tuple[list[dict[str, Any]], list[dict[str, Any]]]]
 RegistryLookup = Callable[[str], Mapping[str, Any] | None]
 # A payment's raw bytes to its fields for display (a typed payment's JSON form), or an error text.
 PaymentView = Callable[[bytes], Mapping[str, Any] | str]
+# A hit's citation naming a sanctions list entry ("OFAC SDN List, entry 12345; E.O. 13382"), or the
+# name of an entity the OFAC 50 Percent Rule blocks (whose citation names no entry), to the entry's
+# fields for display (ops/workbench/screening.py: listed_entry_view), or None. Never raises.
+ListedEntryLookup = Callable[[str], Mapping[str, Any] | None]
 
 
 def utc_now() -> datetime:
@@ -58,6 +62,8 @@ class WorkbenchContext:
     institution_record: RegistryLookup
     payment_view: PaymentView
     cited_text: Callable[[str], CitedText | None]
+    # The listed entry a blocked-person hit cites, shown under the hit (ListedEntryLookup).
+    listed_entry: ListedEntryLookup = lambda _: None
     # Called after an action is recorded, so the publisher sends it without waiting for its poll.
     wake_publisher: Callable[[], None] = lambda: None
     clock: Callable[[], datetime] = utc_now

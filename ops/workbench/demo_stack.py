@@ -48,7 +48,8 @@ CHROMIUM_ARGS = (
     "--disable-component-update",
     "--disable-sync",
 )
-DEMO_ROLES = (("ana", "analyst"), ("abe", "approver"), ("aud", "auditor"))
+# Two approvers, so that a clear one of them proposes can be approved by the other.
+DEMO_ROLES = (("ana", "analyst"), ("abe", "approver"), ("ava", "approver"), ("aud", "auditor"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,9 @@ _SCHEMAS: dict[str, Any] = {
     },
     "Regulation": {
         "type": ["object", "null"],
-        "description": "The cited paragraph of 31 CFR 1010 subpart F under its ancestors' lead-ins.",
+        "description": (
+            "The cited paragraph of 31 CFR 1010 subpart F under its ancestors' lead-ins, with its sub-paragraphs."
+        ),
         "properties": {
             "citation": _STR,
             "section": _STR,
@@ -64,6 +66,43 @@ _SCHEMAS: dict[str, Any] = {
             "path": {
                 "type": "array",
                 "items": {"type": "object", "properties": {"label": _STR, "text": _STR}},
+            },
+            "children": {
+                "type": "array",
+                "maxItems": 40,
+                "description": "The cited paragraph's sub-paragraphs at every depth, in document order",
+                "items": {"type": "object", "properties": {"label": _STR, "text": _STR}},
+            },
+            "more_children": {"type": "integer", "description": "Sub-paragraphs beyond those in children"},
+        },
+    },
+    "ListedEntry": {
+        "type": ["object", "null"],
+        "description": (
+            "The sanctions list entry a blocked-person hit cites, from the rules in force; for an entity "
+            "blocked under OFAC's 50 Percent Rule, its blocked owners."
+        ),
+        "properties": {
+            "id": _STR,
+            "list": _STR,
+            "name": _STR,
+            "type": _STR,
+            "aliases": {"type": "array", "maxItems": 25, "items": _STR},
+            "countries": {"type": "array", "maxItems": 25, "items": _STR},
+            "programs": {"type": "array", "maxItems": 25, "items": _STR},
+            "authority": _STR,
+            "remarks": _STR,
+            "bics": {"type": "array", "maxItems": 25, "items": _STR},
+            "source": _STR,
+            "owners": {
+                "type": "array",
+                "maxItems": 25,
+                "items": {"type": "object", "properties": {"id": _STR, "name": _STR, "list": _STR}},
+            },
+            "more": {
+                "type": "object",
+                "description": "How many items a cut list has beyond those shown, by list (e.g. aliases)",
+                "additionalProperties": {"type": "integer"},
             },
         },
     },
@@ -79,6 +118,7 @@ _SCHEMAS: dict[str, Any] = {
             "score": {"type": ["number", "null"]},
             "reason": _STR,
             "regulation": _ref("Regulation"),
+            "listed_entry": _ref("ListedEntry"),
         },
     },
     "CaseSummary": {
@@ -168,6 +208,11 @@ _SCHEMAS: dict[str, Any] = {
             "answers": {
                 "type": ["string", "null"],
                 "description": "Required for approve/return: the disposition_id of the proposal answered",
+            },
+            "disposition_id": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9_-]{8,64}$",
+                "description": "Optional, made by the client: a retry with the same id is refused as a duplicate (409)",
             },
         },
     },

@@ -36,7 +36,7 @@ from ops.workbench.auth import (
     start_session,
 )
 from ops.workbench.context import User
-from ops.workbench.store import CaseRow
+from ops.workbench.store import CaseRow, case_id_of
 from rules.casework import MAX_REASON_CHARS, STOP_ACTIONS, Kind, Refused, Role, State
 
 PAGE_SIZE = 50
@@ -286,9 +286,14 @@ def _case_response(
 
 
 async def case_page(request: web.Request) -> web.Response:
-    row = views.ctx_of(request).store.case(request.match_info["case_id"])
+    store, key = views.ctx_of(request).store, request.match_info["case_id"]
+    row = store.case(key)
     if row is None:
-        return error_page(request, 404, "No such case", "No held payment has this case id.")
+        # A payment id where a case id belongs (typed from a ticket): its case, under its own address.
+        by_payment = store.case(case_id_of(key))
+        if by_payment is not None:
+            raise web.HTTPSeeOther(f"/cases/{by_payment.case_id}")
+        return error_page(request, 404, "No such case", "No held payment has this case id or payment id.")
     return _case_response(request, row)
 
 

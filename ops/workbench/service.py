@@ -103,6 +103,7 @@ class Workbench:
             institution_record=s.institution_record,
             payment_view=s.payment_view,
             cited_text=cited_text,
+            listed_entry=s.listed_entry,
             wake_publisher=self.publisher.wake,
             clock=utc_now,
             options=WebOptions(

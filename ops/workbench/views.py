@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,7 +22,8 @@ from ops.workbench.auth import SESSION_COOKIE, NewSession, SignInLimiter, Users
 from ops.workbench.context import RegistryLookup, User, WorkbenchContext
 from ops.workbench.events import build_records
 from ops.workbench.store import CaseRow
-from rules.casework import Action, Kind, Role, State
+from rules.bic import Bic, bic_words, try_parse_bic
+from rules.casework import Action, Kind, Refused, Role, State
 from streams.logs import get_logger
 
 log = get_logger("screener.workbench")
@@ -51,7 +51,19 @@ SEVERITIES = ("high", "medium")
 ACTING_ROLES = (Role.ANALYST, Role.APPROVER)
 MAX_SHOWN_CHARS = 2_000
 MAX_FIELDS = 400
-_BIC = re.compile(r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
+# Institutions a case's hits name (a BIC as a hit's value or matched entry, or in its reason: "the
+# registry's record PLBKCNSHXXX"), looked up in the registry: at most this many per case, found
+# by parsing at most MAX_BIC_WORDS words of BIC shape, in at most MAX_BIC_TEXT characters of each
+# field, so a hit's text full of such words costs little.
+MAX_INSTITUTIONS = 20
+MAX_BIC_WORDS = 200
+MAX_BIC_TEXT = 10_000
+MAX_CHILDREN_SHOWN = 40
+MAX_LISTED_ITEMS = 25
+# Rules whose hits cite a sanctions list entry (rules/checks/blocked_persons.py), and the citation
+# of an entity blocked under OFAC's 50 Percent Rule, which names no entry: its matched name does.
+LISTED_RULES = frozenset({"blocked_person", "possible_match"})
+FIFTY_PERCENT_CITATION = "OFAC 50 Percent Rule"
 
 
 def set_session_cookie(response: web.StreamResponse, ctx: WorkbenchContext, token: str) -> None:
@@ -173,6 +185,47 @@ def _regulation(ctx: WorkbenchContext, citation: str) -> dict[str, Any] | None:
         "heading": cited.heading,
         "found": cited.found,
         "path": [{"label": label, "text": body} for label, body in cited.path],
+        # The cited paragraph's sub-paragraphs ("(d)(1)", "(d)(2)" of 1010.670(d)), in order.
+        "children": [{"label": label, "text": body} for label, body in cited.children[:MAX_CHILDREN_SHOWN]],
+        "more_children": cited.more_children + max(0, len(cited.children) - MAX_CHILDREN_SHOWN),
+    }
+
+
+def _listed_entry(ctx: WorkbenchContext, hit: Mapping[str, Any], citation: str) -> dict[str, Any] | None:
+    """The sanctions list entry a hit cites (ctx.listed_entry), by its citation or, for an entity
+    blocked under the 50 Percent Rule, by its matched name."""
+    found = ctx.listed_entry(citation)
+    if found is None and citation.startswith(FIFTY_PERCENT_CITATION) and hit.get("rule") in LISTED_RULES:
+        matched = hit.get("matched")
+        if isinstance(matched, str) and matched.strip():
+            found = ctx.listed_entry(text(matched, 500))
+    return _entry_view(found) if isinstance(found, Mapping) else None
+
+
+def _texts(value: Any, limit: int = MAX_LISTED_ITEMS) -> list[str]:
+    return [text(v, 500) for v in value[:limit]] if isinstance(value, list | tuple) else []
+
+
+def _entry_view(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A listed entry's display fields, each made text and bounded, every key present (the page's
+    template reads them all): id, list, name, type, aliases, countries, programs, authority,
+    remarks, bics, source, owners (id, name, list) and `more` (how many a cut list left out)."""
+    owners = entry.get("owners")
+    more = entry.get("more")
+    return {
+        **{key: text(entry.get(key), 500) for key in ("id", "list", "name", "type", "authority", "source")},
+        "remarks": text(entry.get("remarks")),
+        **{key: _texts(entry.get(key)) for key in ("aliases", "countries", "programs", "bics")},
+        "owners": [
+            {key: text(o.get(key), 500) for key in ("id", "name", "list")}
+            for o in (owners[:MAX_LISTED_ITEMS] if isinstance(owners, list | tuple) else [])
+            if isinstance(o, Mapping)
+        ],
+        "more": {
+            text(k, 40): n
+            for k, n in (list(more.items())[:10] if isinstance(more, Mapping) else [])
+            if isinstance(n, int) and not isinstance(n, bool) and n > 0
+        },
     }
 
 
@@ -189,6 +242,7 @@ def hit_view(ctx: WorkbenchContext, hit: Mapping[str, Any]) -> dict[str, Any]:
         "score": float(score) if isinstance(score, int | float) and not isinstance(score, bool) else None,
         "reason": text(hit.get("reason")),
         "regulation": _regulation(ctx, citation),
+        "listed_entry": _listed_entry(ctx, hit, citation),
     }
 
 
@@ -197,16 +251,46 @@ def _record(lookup: RegistryLookup, key: str) -> dict[str, Any] | None:
     return dict(found) if isinstance(found, Mapping) else None
 
 
+def named_bics(hits: list[Mapping[str, Any]]) -> list[Bic]:
+    """The valid BICs a case's hits name, each institution once (by its 11-character form), in the
+    hits' order: a value or matched entry that is a BIC ("phntkyky" too), and every word of BIC shape
+    in a hit's value, matched entry and reason. Bounded (MAX_INSTITUTIONS, MAX_BIC_WORDS)."""
+    found: dict[str, Bic] = {}
+    tries = 0
+    for hit in hits:
+        for key in ("value", "matched", "reason"):
+            value = hit.get(key)
+            if not isinstance(value, str) or not value:
+                continue
+            whole = try_parse_bic(value) if key != "reason" and len(value) <= 20 else None
+            words = [] if whole is not None else bic_words(value[:MAX_BIC_TEXT])
+            for bic in [whole] if whole is not None else (try_parse_bic(w) for w in words):
+                tries += 1
+                if bic is not None:
+                    found.setdefault(bic.bic11, bic)
+                if len(found) >= MAX_INSTITUTIONS or tries >= MAX_BIC_WORDS:
+                    return list(found.values())
+    return list(found.values())
+
+
+def institution_records(lookup: RegistryLookup, bics: list[Bic]) -> list[dict[str, Any]]:
+    """The registry's record of each BIC it has, tried as written, in its 11-character form and in its
+    8-character form (the registry keys institutions by the 11-character form and resolves a branch
+    to its primary office: rules/registry.py institution_by_bic)."""
+    out: list[dict[str, Any]] = []
+    for bic in bics:
+        for key in dict.fromkeys((bic.value, bic.bic11, bic.bic8 + "XXX", bic.bic8)):
+            record = _record(lookup, key)
+            if record is not None:
+                out.append({"bic": bic.value, "record": record})
+                break
+    return out
+
+
 def case_detail(ctx: WorkbenchContext, row: CaseRow) -> dict[str, Any]:
     """Everything an investigator (or an examiner, later) sees of a case."""
     hits = _hits(row)
-    bics: dict[str, None] = {}
-    for hit in hits:
-        for key in ("value", "matched"):
-            value = str(hit.get(key) or "").strip().upper()
-            if _BIC.fullmatch(value) and len(bics) < 10:
-                bics[value] = None
-    institutions = [{"bic": b, "record": r} for b in bics if (r := _record(ctx.institution_record, b)) is not None]
+    institutions = institution_records(ctx.institution_record, named_bics(hits))
     stored = ctx.store.payment(row.payment_id)
     payment: Mapping[str, Any] | str | None = None
     if stored is not None:
@@ -266,12 +350,15 @@ async def dispose(
     reason: str,
     stop_action: str | None = None,
     answers: str | None = None,
+    disposition_id: str | None = None,
 ) -> Disposed:
     """Record a person's disposition: decided and stored in one transaction (store.act), or
-    Refused with nothing recorded. The only path from pages and API alike."""
+    Refused with nothing recorded. The only path from pages and API alike. A client may name its
+    disposition (`disposition_id`), so that a retry after a lost answer is refused as a duplicate
+    instead of recorded twice."""
     at = now_text(ctx)
     action = Action(
-        disposition_id=uuid.uuid4().hex,
+        disposition_id=disposition_id or uuid.uuid4().hex,
         kind=kind,
         actor=user.name,
         role=user.role,
@@ -288,7 +375,20 @@ async def dispose(
 
     loop = asyncio.get_running_loop()
     # store.act writes with synchronous=FULL (an fsync): off the event loop.
-    row, _ = await loop.run_in_executor(None, functools.partial(ctx.store.act, case_id, action, build, at))
+    try:
+        row, _ = await loop.run_in_executor(None, functools.partial(ctx.store.act, case_id, action, build, at))
+    except Refused as refused:
+        # A refused attempt is recorded nowhere else: the log keeps who tried what (at warning: a
+        # four-eyes or role refusal is a control working, or someone testing it).
+        log.warning(
+            "disposition_refused",
+            case_id=case_id,
+            kind=kind.value,
+            role=user.role.value,
+            user=user.name,
+            code=refused.code,
+        )
+        raise
     ctx.wake_publisher()
     disposition, release = built[-1]
     log.info(

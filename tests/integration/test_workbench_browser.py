@@ -272,7 +272,7 @@ def test_the_demo_opens_the_workbench_with_the_sample_reviews(browser: Browser, 
         assert found, line
         url, users = found.group(1), dict(re.findall(r"(\w+) \((?:analyst|approver|auditor)\) / (\S+?)(?:,|$)", line))
         assert int(found.group(2)) == port
-        assert set(users) == {"ana", "abe", "aud"}, line
+        assert set(users) == {"ana", "abe", "ava", "aud"}, line
         context = browser.new_context(viewport={"width": 1366, "height": 768})
         context.set_default_timeout(PAGE_TIMEOUT_MS)
         try:

@@ -105,6 +105,45 @@ def test_1010_670_d_lead_in_ends_where_its_children_start():
     )
 
 
+def test_1010_670_d_carries_its_conditions_d1_and_d2():
+    cited = _cited("31 CFR 1010.670(d)")
+    assert cited.children == (
+        ("(d)(1)", "To comply with a summons or subpoena issued under paragraph (b) of this section; or"),
+        ("(d)(2)", "To initiate proceedings in a United States court contesting such summons or subpoena."),
+    )
+    assert cited.more_children == 0
+
+
+def test_children_are_every_descendant_in_document_order():
+    # § 1010.630(a) has (a)(1) with (a)(1)(i)-(iii), then (a)(2) ...: each below its parent.
+    labels = [label for label, _ in _cited("31 CFR 1010.630(a)").children]
+    assert labels[:5] == ["(a)(1)", "(a)(1)(i)", "(a)(1)(ii)", "(a)(1)(iii)", "(a)(2)"]
+    assert all(label.startswith("(a)(") for label in labels)
+
+
+@pytest.mark.parametrize(
+    "citation",
+    ["31 CFR 1010.670(d)(1)", "31 CFR 1010.670(d)(2)", "31 CFR 1010.659(b)(1)", "31 CFR 1010.630(a)(1)(ii)"],
+)
+def test_a_leaf_paragraph_has_no_children(citation):
+    cited = _cited(citation)
+    assert cited.children == ()
+    assert cited.more_children == 0
+
+
+def test_no_children_for_a_missing_paragraph_or_a_whole_section():
+    assert _cited("31 CFR 1010.605(e)(1)(viii)").children == ()
+    assert _cited("31 CFR 1010.670(z)(9)").children == ()
+    assert _cited("31 CFR 1010.661").children == ()
+
+
+def test_children_are_bounded(monkeypatch):
+    monkeypatch.setattr(regulation_text, "MAX_CHILDREN", 1)
+    cited = _cited("31 CFR 1010.670(d)")
+    assert [label for label, _ in cited.children] == ["(d)(1)"]
+    assert cited.more_children == 1
+
+
 def test_1010_610_c2_lead_in_names_the_enhanced_due_diligence():
     cited = _cited("31 CFR 1010.610(c)(2)")
     assert cited.path[0][1].startswith("Foreign banks to be accorded enhanced due diligence.")

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from ops.workbench import openapi
 from ops.workbench.api import BadBodyError, parse_disposition
@@ -311,3 +312,50 @@ def test_a_hostile_disposition_body_is_answered_and_records_nothing() -> None:
     run(scenario())
     assert store.unsent() == []
     assert store.history(cases[PLAIN]) == []
+
+
+def test_a_retry_with_the_client_s_disposition_id_is_refused_as_a_duplicate() -> None:
+    store = Store(":memory:")
+    cases = seed(store)
+    ctx = make_ctx(store)
+
+    async def scenario() -> None:
+        async with serving(ctx) as server:
+            api = Browser(server)
+            try:
+                body = {"kind": "comment", "reason": "called the bank", "disposition_id": "retry-0001"}
+                status, first = await post(api, cases[PLAIN], "ana", body)
+                assert status == 201
+                assert first["disposition"]["disposition_id"] == "retry-0001"
+                status, again = await post(api, cases[PLAIN], "ana", body)
+                assert (status, again["error"]) == (409, "duplicate")
+                assert len(store.history(cases[PLAIN])) == 1
+                for bad in ("short", "x" * 65, "has space!", 12345678):
+                    status, refused = await post(api, cases[PLAIN], "ana", body | {"disposition_id": bad})
+                    assert (status, refused["error"]) == (400, "bad_request")
+            finally:
+                await api.close()
+
+    run(scenario())
+
+
+def test_a_refused_attempt_is_logged_with_who_tried_it() -> None:
+    store = Store(":memory:")
+    cases = seed(store)
+    ctx = make_ctx(store)
+
+    async def scenario() -> None:
+        async with serving(ctx) as server:
+            api = Browser(server)
+            try:
+                with capture_logs() as logs:
+                    status, _ = await post(api, cases[PLAIN], "ana", {"kind": "confirm", "reason": "x"})
+                assert status == 409
+            finally:
+                await api.close()
+        refused = [e for e in logs if e["event"] == "disposition_refused"]
+        assert len(refused) == 1
+        assert refused[0]["log_level"] == "warning"
+        assert (refused[0]["user"], refused[0]["code"], refused[0]["kind"]) == ("ana", "stop_action", "confirm")
+
+    run(scenario())

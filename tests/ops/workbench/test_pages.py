@@ -128,6 +128,9 @@ def test_a_case_shows_the_evidence_and_escapes_it() -> None:
             response = await ana.http.get("/cases/no-such-case")
             assert response.status == 404
             assert "No such case" in await response.text()
+            # A payment id leads to its case.
+            response = await ana.http.get(f"/cases/{PLAIN}", allow_redirects=False)
+            assert (response.status, response.headers["Location"]) == (303, f"/cases/{cases[PLAIN]}")
 
     run(scenario())
 

@@ -54,6 +54,25 @@ def test_sample_payments_decide_as_screener_screen_does(screening: Screening, ru
     assert verdicts["P-002"] == "block"
 
 
+def test_every_blocked_person_hit_of_the_samples_has_its_listed_entry(screening: Screening):
+    hits = [
+        hit
+        for line in sample_lines().values()
+        for decision in screening.screen(line)[0]
+        for hit in decision["hits"]
+        if hit["rule"] in ("blocked_person", "possible_match") and hit["citation"].startswith("OFAC")
+    ]
+    assert hits
+    for hit in hits:
+        entry = screening.listed_entry(hit["citation"])
+        if entry is None:  # an entity blocked under the 50 Percent Rule: its citation names no entry
+            assert hit["citation"].startswith("OFAC 50 Percent Rule")
+            entry = screening.listed_entry(hit["matched"])
+        assert entry is not None, hit["citation"]
+        assert entry["name"] == hit["matched"]
+        assert entry["authority"] and entry["programs"]
+
+
 def test_a_decision_is_at_the_clock_instant_under_the_versions_shown(screening: Screening):
     [decision], _ = screening.screen(sample_lines()["P-015"])
     assert decision["screened_at"] == NOW.isoformat()
@@ -236,6 +255,10 @@ def test_the_workbench_context_carries_the_screening_callables(rules: RuleSet, t
         assert (dead, [d["decision"] for d in decisions]) == ([], ["review"])
         assert ctx.account_record("ACC-KP-001") is not None
         assert ctx.versions()["rules_version"] == rules.version
+        person = rules.sanctions.persons[0]
+        entry = ctx.listed_entry(person.citation)
+        assert entry is not None
+        assert (entry["id"], entry["name"]) == (person.id, person.name)
         status = dict(ctx.status())
         assert status["ready"] is False  # the feed is not started
         assert status["registry"] == {"source": "file", "loaded": True}
