@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 
 from ops.workbench.auth import SESSION_COOKIE, NewSession, SignInLimiter, Users
@@ -88,7 +89,9 @@ async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | bytear
         for value in form.values():
             if isinstance(value, str):
                 value.encode("utf-8")
-    except (ValueError, LookupError):  # UnicodeError is a ValueError; an unknown charset a LookupError
+    # UnicodeError is a ValueError, an unknown charset a LookupError; a multipart part whose header
+    # line aiohttp cannot parse raises its HttpProcessingError (InvalidHeader, LineTooLong).
+    except (ValueError, LookupError, HttpProcessingError):
         raise web.HTTPBadRequest(text="The form cannot be read: send it from the workbench's pages.") from None
     return form
 
