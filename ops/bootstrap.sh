@@ -43,49 +43,32 @@ run() {
   "$VENV/bin/screener" demo "$@"
 }
 
-ensure_kcat() {
-  # The integration tests produce one payment with kcat, as any client would.
-  command -v kcat >/dev/null 2>&1 && return
+install_debian_package() {
+  # $1: the package; $2: what needs it. As root on Debian/Ubuntu it is installed; elsewhere the
+  # run stops and says what to install.
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing kcat (used by the integration tests)"
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null
+    say "installing $1 (used by $2)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
   else
-    say "kcat is needed by the integration tests: install the kcat package"
+    say "$2 need the $1 package: install it"
     exit 1
   fi
 }
 
-ensure_chromium() {
+ensure_test_packages() {
+  # The integration tests produce one payment with kcat, as any client would.
+  command -v kcat >/dev/null 2>&1 || install_debian_package kcat "the integration tests"
   # The workbench's browser tests drive Debian's Chromium through Playwright's Python client. The
   # browser comes from the distribution: `playwright install` (a download of its own build) is never run.
-  [ -x /usr/bin/chromium ] && return
-  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing chromium (used by the workbench's browser tests)"
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    say "the workbench's browser tests need Debian's Chromium at /usr/bin/chromium: install the chromium package"
-    exit 1
-  fi
-}
-
-ensure_postgres() {
+  [ -x /usr/bin/chromium ] || install_debian_package chromium "the workbench's browser tests"
   # The workbench store's tests run on PostgreSQL too: they start a throwaway cluster with the
   # server's initdb and pg_ctl (Debian keeps them in /usr/lib/postgresql/VERSION/bin, off the PATH).
-  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && return
-  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing postgresql (used by the workbench store's tests)"
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-  else
-    say "the workbench store's tests need PostgreSQL's server binaries: install the postgresql package"
-    exit 1
-  fi
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || install_debian_package postgresql "the workbench store's tests"
 }
 
 test_all() {
   setup
-  ensure_kcat
-  ensure_chromium
-  ensure_postgres
+  ensure_test_packages
   say "ruff (every rule, each ignore reasoned in pyproject.toml) and its format check"
   "$VENV/bin/ruff" check .
   "$VENV/bin/ruff" format --check .

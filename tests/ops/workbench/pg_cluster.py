@@ -1,7 +1,7 @@
 """A throwaway PostgreSQL cluster for the store's tests: Debian's server binaries, a temp dir, a
 free loopback port, trust authentication from loopback only; stopped and removed at the end.
 
-CI installs the binaries (ops/bootstrap.sh ensure_postgres): without them the PostgreSQL tests
+CI installs the binaries (ops/bootstrap.sh ensure_test_packages): without them the PostgreSQL tests
 fail, naming the package, rather than skip and leave the production backend untested.
 """
 
