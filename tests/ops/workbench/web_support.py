@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import re
@@ -159,6 +160,17 @@ async def serving(ctx: WorkbenchContext) -> AsyncIterator[TestServer]:
         yield server
     finally:
         await server.close()
+
+
+@contextlib.asynccontextmanager
+async def api_client(ctx: WorkbenchContext) -> AsyncIterator[Browser]:
+    """A server for ctx and one client of it, closed after."""
+    async with serving(ctx) as server:
+        client = Browser(server)
+        try:
+            yield client
+        finally:
+            await client.close()
 
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
