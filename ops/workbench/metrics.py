@@ -39,6 +39,13 @@ class WorkbenchCollector(Collector):
             "Seconds since the oldest open case's payment was screened (0 when none is open)",
             value=views.age_seconds(oldest, self._clock()) if oldest else 0.0,
         )
+        closed = GaugeMetricFamily(
+            "screener_workbench_closed_cases", "Held payments decided by people, by outcome", labels=["outcome"]
+        )
+        by_outcome = self._store.closed_summary()
+        for outcome in ("released", "stopped"):
+            closed.add_metric([outcome], by_outcome.get(outcome, 0))
+        yield closed
         dispositions = CounterMetricFamily(
             "screener_workbench_dispositions", "Dispositions recorded, by kind and person", labels=["kind", "actor"]
         )

@@ -168,6 +168,14 @@ class Store:
         oldest = min((str(r["oldest"]) for r in rows), default=None)
         return sum(by_state.values()), oldest, by_state
 
+    def closed_summary(self) -> dict[str, int]:
+        """Closed cases by outcome: released and stopped (for the metrics)."""
+        with self._lock:
+            rows = self._db.rows(
+                "SELECT state, count(*) AS n FROM cases WHERE state IN ('released', 'stopped') GROUP BY state"
+            )
+        return {str(r["state"]): int(r["n"]) for r in rows}
+
     def dispositions_by(self) -> dict[tuple[str, str], int]:
         """How many dispositions of each kind each person has made (for the metrics)."""
         with self._lock:

@@ -243,12 +243,16 @@ def test_metrics_come_from_the_store() -> None:
             await post(api, cases[FOUR_EYES], "ana", {"kind": "clear", "reason": "namesake"})
             await post(api, cases[PLAIN], "ana", {"kind": "escalate", "reason": "unsure"})
             await post(api, cases[PLAIN], "bea", {"kind": "comment", "reason": "looking"})
+            await post(api, cases[SECOND], "bea", {"kind": "confirm", "reason": "a match", "stop_action": "reject"})
             assert (await api.http.get("/metrics")).status == 401
             response = await api.http.get("/metrics", headers=bearer("aud"))
             assert response.status == 200
             assert response.headers["Content-Type"].startswith("text/plain")
             text = await response.text()
-        assert 'screener_workbench_open_reviews{state="open"} 1.0' in text
+        assert 'screener_workbench_open_reviews{state="open"} 0.0' in text
+        assert 'screener_workbench_closed_cases{outcome="stopped"} 1.0' in text
+        assert 'screener_workbench_closed_cases{outcome="released"} 0.0' in text
+        assert 'screener_workbench_dispositions_total{actor="bea",kind="confirm"} 1.0' in text
         assert 'screener_workbench_open_reviews{state="escalated"} 1.0' in text
         assert 'screener_workbench_open_reviews{state="pending_approval"} 1.0' in text
         # The oldest open case was screened at 09:00; the clock says 12:00.

@@ -91,6 +91,7 @@ def test_four_eyes_release_is_recorded_once_with_its_outbox(store: Store) -> Non
         act(store, "P-1", Kind.COMMENT, "carol")
     assert closed.value.code == "closed"
     assert store.dispositions_by() == {("clear", "ann"): 1, ("approve", "bob"): 1}
+    assert store.closed_summary() == {"released": 1}
 
 
 def test_a_refused_action_records_nothing(store: Store) -> None:
