@@ -38,7 +38,7 @@ from ops.workbench.feed_kafka import ConsumerFactory, FeedConsumer, feed_config,
 from ops.workbench.feed_records import MAX_REASON_CHARS, Skip, case_of_review, decision_payment_id, source_of
 from ops.workbench.screening import typed_payments
 from ops.workbench.store import NewCase, Store
-from schemas.codec import CodecError
+from schemas.codec import CodecError, dead_letter_json
 from schemas.inbound import MESSAGE_FORMATS, input_format
 from schemas.messages import NO_MAPPING, AccountMapping
 from streams.logs import get_logger
@@ -92,6 +92,8 @@ class _Batch:
     cases: list[NewCase] = field(default_factory=list)
     payments: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     settled: list[str] = field(default_factory=list)
+    # (source position, dead-letter record): what could not be read, kept with its original bytes.
+    dead_letters: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 class Feed:
@@ -227,9 +229,9 @@ class Feed:
             (payments if topic == self.payments_topic else decisions).append(msg)
         # Payments first: a decision finds its payment's bytes when both are in one batch.
         for msg in payments:
-            self._guarded(msg, lambda m: self._payment(m, batch))
+            self._guarded(msg, batch, lambda m: self._payment(m, batch))
         for msg in decisions:
-            self._guarded(msg, lambda m: self._decision(m, batch))
+            self._guarded(msg, batch, lambda m: self._decision(m, batch))
         opened = 0
         if positions:
             stored = [(pid, raw, src) for pid, (raw, src) in batch.payments.items() if pid not in self._settled_ids]
@@ -239,6 +241,7 @@ class Feed:
                 batch.settled,
                 [(t, p, o) for (t, p), o in positions.items()],
                 now=self.clock().isoformat(),
+                dead_letters=batch.dead_letters,
             )
             self._remember_settled(batch.settled)
             with self._lock:
@@ -278,18 +281,23 @@ class Feed:
             total += max(0, high - max(low, self._next.get((topic, partition), low)))
         return total
 
-    def _guarded(self, msg: Record, handle: Callable[[Record], None]) -> None:
+    def _guarded(self, msg: Record, batch: _Batch, handle: Callable[[Record], None]) -> None:
         try:
             handle(msg)
         except Skip as exc:
-            self._skipped(msg, str(exc))
+            self._skipped(msg, batch, str(exc))
         except CodecError as exc:
-            self._skipped(msg, str(exc)[:MAX_REASON_CHARS])
+            self._skipped(msg, batch, str(exc)[:MAX_REASON_CHARS])
         except Exception as exc:  # noqa: BLE001 - one record's defect must not stop the feed (SPEC 2.6)
-            self._skipped(msg, f"cannot be read: {type(exc).__name__}")
+            self._skipped(msg, batch, f"cannot be read: {type(exc).__name__}")
 
-    def _skipped(self, msg: Record, reason: str) -> None:
+    def _skipped(self, msg: Record, batch: _Batch, reason: str) -> None:
+        """Passed over: counted, logged without its content, and kept as a dead-letter in the store
+        (stored with the batch's positions, so exactly once) with its bounded original bytes."""
         topic = msg.topic() or ""
+        where = {"source_topic": topic, "source_partition": msg.partition(), "source_offset": msg.offset()}
+        received = self.clock().isoformat()
+        batch.dead_letters.append((source_of(msg), dead_letter_json(reason, msg.value(), received, **where)))
         with self._lock:
             self.progress.skipped[topic] += 1
         log.warning(

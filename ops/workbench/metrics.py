@@ -46,6 +46,11 @@ class WorkbenchCollector(Collector):
         for outcome in ("released", "stopped"):
             closed.add_metric([outcome], by_outcome.get(outcome, 0))
         yield closed
+        yield CounterMetricFamily(
+            "screener_workbench_feed_dead_letters",
+            "Records on the decisions or payments topic the feed could not read (kept in the store)",
+            value=self._store.dead_letter_count(),
+        )
         dispositions = CounterMetricFamily(
             "screener_workbench_dispositions", "Dispositions recorded, by kind and person", labels=["kind", "actor"]
         )

@@ -25,9 +25,10 @@ event and one audit record per entry, wherever the crash.
 
 Produce and read errors are retried with backoff, logged when they start and then once a minute;
 entries wait in the outbox, the web layer goes on. A fatal error (no audit key, a chain that does
-not verify or is not the store's, an entry that does not encode) is logged once and reported by
-status(); nothing is sent until a person fixes it and restarts. One publisher per store: the
-casework chain has one writer.
+not verify or is not the store's) is logged once and reported by status(); nothing is sent until
+a person fixes it and restarts. An entry that does not encode (a defect) holds nothing back: it
+goes to the dead-letter topic, and its audit record is a dead_letter. One publisher per store:
+the casework chain has one writer.
 
 (About 320 lines: sending, recovery and the status they report are one protocol, best read in one
 place; reading topics back is in topic_reader.py.)
@@ -47,7 +48,7 @@ from confluent_kafka import KafkaError, Message
 
 from ops.workbench.store import OutboxEntry, Store, case_id_of
 from ops.workbench.topic_reader import KafkaReader, TopicReader
-from schemas.codec import CodecError, RecordName
+from schemas.codec import CodecError, RecordName, bounded_error, dead_letter_json
 from streams.audit import AuditChains, record_hash
 from streams.delivery import Producer, idempotent_producer
 from streams.kafka_io import produce
@@ -186,15 +187,19 @@ class Publisher:
         assert audit is not None
         if unknown := [e.seq for e in entries if e.kind not in self._topics]:
             raise FatalError(f"outbox entry {unknown[0]} is neither a disposition nor a release")
-        # Encoded before anything is produced: an entry that does not encode leaves nothing queued.
+        # Encoded before anything is produced. An entry that does not encode (a defect: the rules
+        # refuse what the schema would) must not hold back every release after it: it goes to the
+        # dead-letter topic with its original and the error, and its audit record says so.
         outgoing: list[tuple[str, bytes, bytes]] = []
+        dead: dict[int, str] = {}
         for entry in (e for e in entries if e.event_id not in self._found):
             topic, name = self._topics[entry.kind]
             try:
                 outgoing.append((topic, entry.payment_id.encode(), self._serde.encode(topic, name, entry.record)))
             except CodecError as exc:
-                log.debug("outbox entry does not encode", seq=entry.seq, error=str(exc))
-                raise FatalError(f"outbox entry {entry.seq} ({entry.kind}) is not a valid {name}") from None
+                dead[entry.seq] = error = f"outbox entry {entry.seq} ({entry.kind}) is not a valid {name}: {exc}"
+                log.error("outbox entry dead-lettered", seq=entry.seq, kind=entry.kind, error=bounded_error(error))
+                outgoing.append(self._dead_letter(entry, error))
         events = _Deliveries()
         for topic, key, value in outgoing:
             produce(producer, topic, key, value, None, events)
@@ -205,13 +210,14 @@ class Publisher:
             decision = case.decision if case is not None else {}
             key, value = audit.append(
                 self._chain,
-                kind=entry.kind,
+                kind="dead_letter" if entry.seq in dead else entry.kind,
                 subject_id=entry.payment_id,
                 input_digest=str(entry.record.get("decision_digest", "")),
                 rules_version=str(decision.get("rules_version", "")),
                 registry_version=str(decision.get("registry_version", "")),
                 recorded_at=str(entry.record.get("at") or entry.record.get("decided_at") or ""),
-                body={"outbox_seq": entry.seq, "event_id": entry.event_id, "event": entry.record},
+                body={"outbox_seq": entry.seq, "event_id": entry.event_id, "event": entry.record}
+                | ({"dead_letter": bounded_error(dead[entry.seq])} if entry.seq in dead else {}),
             )
             produce(producer, self._settings.topics.audit, key, value, self._chain, records)
         self._await(producer, records)
@@ -221,6 +227,15 @@ class Publisher:
             ends = self._ends.setdefault(topic, {})
             ends[partition] = max(ends.get(partition, 0), offset)
         self._settle()
+
+    def _dead_letter(self, entry: OutboxEntry, error: str) -> tuple[str, bytes, bytes]:
+        """The DeadLetter record of an outbox entry that does not encode: the entry's JSON as the
+        original, bounded, with where it came from (the outbox and its seq)."""
+        original = json.dumps(entry.record, ensure_ascii=True).encode()
+        received = datetime.now(UTC).isoformat()
+        record = dead_letter_json(error, original, received, source_file="workbench outbox", line=entry.seq)
+        topic = self._settings.topics.dead_letter
+        return topic, entry.payment_id.encode("utf-8", "replace"), self._serde.encode(topic, "DeadLetter", record)
 
     def _await(self, producer: Producer, deliveries: _Deliveries) -> None:
         if remaining := producer.flush(self._flush_s):

@@ -72,11 +72,13 @@ class Store:
         settled: Sequence[str] = (),
         positions: Sequence[tuple[str, int, int]] = (),
         now: str = "",
+        dead_letters: Sequence[tuple[str, dict[str, Any]]] = (),
     ) -> int:
         """One batch from the topics, in one transaction: new cases (a payment already cased is
         left as it is: a decision read again is the same decision), payments' raw bytes, the
-        payments whose decision needs no case (their bytes are dropped), and the positions after
-        the batch. Returns the number of cases opened."""
+        payments whose decision needs no case (their bytes are dropped), the records that could
+        not be read (dead-letters, by source position), and the positions after the batch.
+        Returns the number of cases opened."""
         opened = 0
         with self._write() as db:
             for raw_id, raw, source in payments:
@@ -112,11 +114,25 @@ class Store:
                 [(p,) for p in settled],
             )
             db.execute_many(
+                "INSERT INTO dead_letters (source, record) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [(source, json.dumps(record)) for source, record in dead_letters],
+            )
+            db.execute_many(
                 "INSERT INTO positions (topic, partition, next_offset) VALUES (?, ?, ?) "
                 "ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset",
                 positions,
             )
         return opened
+
+    def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The latest records the feed could not read, newest first."""
+        with self._lock:
+            rows = self._db.rows("SELECT record FROM dead_letters ORDER BY seq DESC LIMIT ?", (limit,))
+        return [dict(json.loads(r["record"])) for r in rows]
+
+    def dead_letter_count(self) -> int:
+        with self._lock:
+            return int(self._db.one("SELECT count(*) AS n FROM dead_letters")["n"])
 
     def positions(self, topic: str) -> dict[int, int]:
         with self._lock:

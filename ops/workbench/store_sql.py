@@ -84,6 +84,11 @@ CREATE TABLE IF NOT EXISTS payments (
     raw {bytes} NOT NULL,
     source TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS dead_letters (
+    seq {seq},
+    source TEXT NOT NULL UNIQUE,           -- topic/partition@offset of the record the feed could not read
+    record TEXT NOT NULL               -- the DeadLetter record (schemas/screener.DeadLetter.avsc) as JSON
+);
 CREATE TABLE IF NOT EXISTS positions (
     topic TEXT NOT NULL,
     partition {int64} NOT NULL,

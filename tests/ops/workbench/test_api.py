@@ -251,6 +251,7 @@ def test_metrics_come_from_the_store() -> None:
             text = await response.text()
         assert 'screener_workbench_open_reviews{state="open"} 0.0' in text
         assert 'screener_workbench_closed_cases{outcome="stopped"} 1.0' in text
+        assert "screener_workbench_feed_dead_letters_total 0.0" in text
         assert 'screener_workbench_closed_cases{outcome="released"} 0.0' in text
         assert 'screener_workbench_dispositions_total{actor="bea",kind="confirm"} 1.0' in text
         assert 'screener_workbench_open_reviews{state="escalated"} 1.0' in text

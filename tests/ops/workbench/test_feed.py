@@ -254,6 +254,16 @@ def test_garbage_is_counted_and_passed(store, rules, decided):
     assert set(all_cases(store)) == {"P-015", "P-018"}
     assert store.positions(DECISIONS) == {0: 4, 1: 1}
     assert store.positions(PAYMENTS) == {0: 3, 1: 1}
+    # Each is kept as a dead-letter: where it was, why, and its original bytes.
+    assert store.dead_letter_count() == 5
+    dead = {(d["source_topic"], d["source_offset"]): d for d in store.dead_letters()}
+    assert dead[(DECISIONS, 0)]["original"] == "not avro at all"
+    assert dead[(DECISIONS, 0)]["error"]
+    assert dead[(PAYMENTS, 0)]["original_size"] == len(b"\x01\x02 no id anywhere")
+    assert "no payment id" in dead[(PAYMENTS, 0)]["error"]
+    # Read again after a restart from the stored positions: nothing is dead-lettered twice.
+    drain(feed_on(topics, store, rules), topics)
+    assert store.dead_letter_count() == 5
 
 
 @pytest.mark.parametrize(

@@ -432,3 +432,41 @@ def test_a_forged_record_at_the_chain_end_is_not_extended(store):
     act(store, "P-new", Kind.CLEAR, "eve")
     with pytest.raises(FatalError, match="does not verify"):
         publisher(store, kafka).run_once()
+
+
+class OneBadEntryStore(Store):
+    """Hands the publisher one entry whose record the schema refuses (a defect upstream)."""
+
+    bad_seq = 1
+
+    def unsent(self, limit: int = 500) -> list[OutboxEntry]:
+        return [
+            OutboxEntry(e.seq, e.kind, e.event_id, e.payment_id, {k: v for k, v in e.record.items() if k != "reason"})
+            if e.seq == self.bad_seq
+            else e
+            for e in super().unsent(limit)
+        ]
+
+
+def test_an_entry_that_does_not_encode_is_dead_lettered_and_holds_nothing_back(tmp_path: Path):
+    kafka = FakeKafka()
+    store = OneBadEntryStore(tmp_path / "wb.sqlite")
+    entries = held_and_decided(store, 2)
+    with capture_logs() as logs:
+        assert publisher(store, kafka).run_once() == len(entries)
+    assert store.unsent() == []
+    serde, t = Serde(SETTINGS), SETTINGS.topics
+    (dead,) = [serde.decode(t.dead_letter, "DeadLetter", v) for v in kafka.values(t.dead_letter)]
+    assert (dead["source_file"], dead["line"]) == ("workbench outbox", 1)
+    assert "not a valid Disposition" in dead["error"]
+    assert json.loads(dead["original"])["disposition_id"] == entries[0].event_id
+    # Every other entry reached its topic; the chain holds one record per entry, the bad one's a dead_letter.
+    sent = [serde.decode(t.dispositions, "Disposition", v)["disposition_id"] for v in kafka.values(t.dispositions)]
+    assert sorted(sent) == sorted(e.event_id for e in entries[1:] if e.kind == "disposition")
+    records = chain(kafka)
+    assert [r["kind"] for r in records][:1] == ["dead_letter"]
+    assert len(records) == len(entries)
+    assert [e["log_level"] for e in logs if e["event"] == "outbox entry dead-lettered"] == ["error"]
+    # Recovery reads the chain: the dead-lettered entry counts as handled, nothing is sent twice.
+    assert publisher(store, kafka).run_once() == 0
+    assert len(kafka.values(t.dead_letter)) == 1
