@@ -8,7 +8,7 @@ with back-pressure).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaError, Message, Producer, TopicPartition
@@ -148,11 +148,20 @@ def read_to_end(settings: Settings, topic: str, partition: int, timeout: float =
 
 
 def read_partitions(
-    settings: Settings, partitions: Iterable[tuple[str, int]], timeout: float = 30.0
+    settings: Settings,
+    partitions: Iterable[tuple[str, int]],
+    timeout: float = 30.0,
+    starts: Mapping[tuple[str, int], int] | None = None,
+    last: Mapping[tuple[str, int], int] | None = None,
 ) -> dict[tuple[str, int], list[tuple[int, bytes | None, bytes | None]]]:
     """Every record of some partitions, from their start to their end at the time of reading, as
     (offset, key, value) per (topic, partition), with one consumer. Raises when an end is not
-    reached in time: state rebuilt from a partial read would be silently wrong."""
+    reached in time: state rebuilt from a partial read would be silently wrong.
+
+    `starts` reads a partition from an offset instead (one past the end reads what there is:
+    "earliest"); `last` reads at least that many records before its end (the embedded broker's
+    high watermark can be low: then more, never fewer)."""
+    starts, last = starts or {}, last or {}
     wanted = sorted(set(partitions))
     out: dict[tuple[str, int], list[tuple[int, bytes | None, bytes | None]]] = {tp: [] for tp in wanted}
     if not wanted:
@@ -167,10 +176,18 @@ def read_partitions(
             # need not hold it long (500 ms by default: 1.5 s to read 8 empty partitions, 0.55 s
             # like this, on the embedded broker).
             "fetch.wait.max.ms": 10,
+            "auto.offset.reset": "earliest",
         }
     )
     try:
-        consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in wanted])
+        assigned = []
+        for t, p in wanted:
+            start = starts.get((t, p), OFFSET_BEGINNING)
+            if (t, p) in last:
+                low, high = consumer.get_watermark_offsets(TopicPartition(t, p), timeout, cached=False)
+                start = max(low, high - last[(t, p)])
+            assigned.append(TopicPartition(t, p, start))
+        consumer.assign(assigned)
         open_ = set(wanted)
         deadline = time.monotonic() + timeout
         while open_:
