@@ -31,11 +31,24 @@ setup() {
   local stamp="$VENV/.installed"
   local want
   want="$(cat pyproject.toml ops/constraints.txt | sha256sum | cut -d' ' -f1)"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
-  say "creating $VENV and installing pinned dependencies"
-  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c ops/constraints.txt -e ".[dev,embedded]"
-  echo "$want" > "$stamp"
+  if ! [ -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    say "creating $VENV and installing pinned dependencies"
+    [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c ops/constraints.txt -e ".[dev,embedded]"
+    echo "$want" > "$stamp"
+  fi
+  compile_rules
+}
+
+compile_rules() {
+  # The engine's modules compiled with mypyc (ops/native.py), again whenever one of their sources
+  # changed. If that fails (no C compiler), the source runs: the same decisions, slower.
+  local log="$VENV/native-build.log"
+  if "$VENV/bin/python" -m ops.native build >"$log" 2>&1; then
+    say "$(tail -n 1 "$log")"
+  else
+    say "compiling the rules modules with mypyc failed (see $log): the source runs instead, slower, same decisions"
+  fi
 }
 
 run() {

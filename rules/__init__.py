@@ -3,6 +3,11 @@
 Nothing in this package imports Kafka or Faust; `rules.engine.screen` is the pure heart.
 """
 
+from rules import native
+
+# Before any compiled module is imported: a stale one must not shadow its source (rules/native.py).
+native.guard()
+
 from rules.catalog import RuleSet, load_rules
 from rules.decision import Decision, Hit, NoticeDue
 from rules.engine import screen

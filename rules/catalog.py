@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from rules.bic import parse_bic
 from rules.business_days import us_federal_holidays
+from rules.data_files import LISTS_DIR, MEASURES_DIR
 from rules.measure_files import (
     AccountRules,
     CalendarRules,
@@ -34,9 +35,6 @@ from rules.name_index import NameIndex
 from rules.places import PlaceIndex, build_place_index
 from rules.sanctions import SanctionsList
 from rules.sanctions_files import load_sanctions
-
-MEASURES_DIR = Path(__file__).parent / "measures"
-LISTS_DIR = Path(__file__).parent / "lists"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,14 +9,14 @@ institution when its name says so (rules/lists/financial_institution_words.yaml)
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 import yaml
 
+from rules.data_files import LISTS_DIR
 from rules.names import text_tokens
 
-WORDS_FILE = Path(__file__).parent / "lists" / "financial_institution_words.yaml"
+WORDS_FILE = LISTS_DIR / "financial_institution_words.yaml"
 InstitutionKind = Literal["bank", "non_bank"]
 _Kind = Literal["bank", "non_bank", "not_financial"]
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
-from pathlib import Path
+
+from rules.data_files import LISTS_DIR
 
 # A romanised Korean syllable: initial, vowel, final (both systems, South Korean spellings).
 _INITIAL = r"(?:kk|tt|pp|ss|jj|tch|ch|ts|th|kh|ph|rh|sh|k|g|n|d|t|r|l|m|b|p|s|j|h|y|w)?"
@@ -74,7 +75,6 @@ def kontsevich_readings(text: str) -> list[str]:
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 MAX_HANJA_READINGS = 8
-LISTS_DIR = Path(__file__).parent / "lists"
 
 
 @cache

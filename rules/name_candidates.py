@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from mypy_extensions import mypyc_attr
 from rapidfuzz import process
 from rapidfuzz.fuzz import ratio
 
@@ -58,6 +59,9 @@ def _weights(form: NameForm) -> dict[str, float]:
     return out
 
 
+# A plain Python class when compiled (ops/native.py): mypyc's native classes cannot be generic
+# frozen dataclasses.
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True, slots=True)
 class IndexedName(Generic[T]):
     """One listed name variant and what it stands for."""

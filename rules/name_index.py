@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
+from mypy_extensions import mypyc_attr
+
 from rules.korean import hanja_readings, has_cyrillic, has_han, kontsevich_readings
 from rules.name_candidates import INDEXED_MIN_SCORE, CandidateIndex, IndexedName
 from rules.name_forms import NameForm, name_form
@@ -18,6 +20,9 @@ from rules.similarity import POSSIBLE_MATCH, Comparison, compare_names
 T = TypeVar("T")
 
 
+# A plain Python class when compiled (ops/native.py): mypyc's native classes cannot be generic
+# frozen dataclasses.
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True, slots=True)
 class NameHit(Generic[T]):
     """A listed name found for a query, with its score and what it rests on."""

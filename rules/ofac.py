@@ -27,9 +27,9 @@ from typing import Any
 import pycountry
 import yaml
 
+from rules.data_files import LISTS_DIR
 from rules.names import name_tokens
 
-LISTS_DIR = Path(__file__).parent / "lists"
 NULL = "-0-"
 SDN = "SDN List"
 CONSOLIDATED = "Consolidated (non-SDN) List"

@@ -24,9 +24,10 @@ from typing import Literal
 import pycountry
 import yaml
 
+from rules.data_files import LISTS_DIR
 from rules.names import text_tokens
 
-PLACE_NAMES = Path(__file__).parent / "lists" / "place_names.yaml"
+PLACE_NAMES = LISTS_DIR / "place_names.yaml"
 Tier = Literal["country", "place", "subdivision"]
 # Subdivision names shorter than this are too often ordinary words or names ("Mon", "Chin").
 _MIN_SUBDIVISION = 5

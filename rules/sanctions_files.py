@@ -16,9 +16,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from rules.data_files import LISTS_DIR
 from rules.sanctions import BlockedPerson, Ownership, SanctionsList
-
-LISTS_DIR = Path(__file__).parent / "lists"
 
 
 @cache
@@ -205,7 +204,7 @@ def load_sanctions(location: Path | None, ownership: Path | None = None) -> Sanc
     if ownership is not None:
         extra, extra_raw = load_ownership_csv(ownership)
     if location is None:
-        location = Path(__file__).parent / "lists" / "blocked_persons.yaml"
+        location = LISTS_DIR / "blocked_persons.yaml"
     if not location.exists():
         raise SanctionsError(f"{location}: no such file or folder")
     if location.suffix in (".yaml", ".yml"):

@@ -5,6 +5,8 @@ generic banking words and place names count for little, every other word is dist
 
 from __future__ import annotations
 
+from typing import Final
+
 # Words many unrelated institutions share: they count, but little, so that "Commercial Bank of
 # Ceylon" is not "Commercial Bank of Syria" (SPEC 2.2, look-alikes).
 GENERIC_WORDS = frozenset(
@@ -233,9 +235,11 @@ LOCATION_WORDS = frozenset(
 class TokenKind:
     """Weights of the token classes in a name score."""
 
-    LOCATION = 0.25
-    GENERIC = 0.3
-    DISTINCTIVE = 1.0
+    # Final: constants of the class, read through it (a compiled module, ops/native.py, reads
+    # them as such).
+    LOCATION: Final = 0.25
+    GENERIC: Final = 0.3
+    DISTINCTIVE: Final = 1.0
 
 
 def token_weight(token: str) -> float:

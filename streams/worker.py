@@ -22,7 +22,7 @@ from typing import NoReturn
 import faust
 from confluent_kafka import KafkaException
 
-from rules import RuleSet
+from rules import RuleSet, native
 from streams import broker_guard
 from streams.app import Screener
 from streams.logs import configure, get_logger
@@ -136,6 +136,7 @@ def run(settings: Settings, rules: RuleSet, rules_files: Look | None = None) -> 
         topics_created=created,
         rules_version=rules.version,
         partitions=settings.partitions,
+        rules_modules=native.state(),
     )
     worker = ScreenerWorker(screener.app, loglevel=settings.log_level, quiet=True)
     worker.screener = screener

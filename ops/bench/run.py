@@ -23,7 +23,7 @@ from ops.bench import data, replay_bench
 from ops.bench.engine_bench import EngineResult, rules_with_list, run_engine
 from ops.bench.report import engine_row, say, targets
 from ops.bench.service_bench import Plan, ServiceRun, kafka_parts
-from rules import load_rules, parse_payment
+from rules import load_rules, native, parse_payment
 from rules.payment import Payment
 from rules.registry import Registry, registry_from_mapping
 
@@ -96,7 +96,10 @@ def _engine_parts(
     warmup: list[Payment],
     real_list: Path | None,
 ) -> dict[str, EngineResult]:
-    say(f"==> engine, in process, one core (steady state: after {len(warmup):,} other payments of the mix)")
+    say(
+        f"==> engine, in process, one core (steady state: after {len(warmup):,} other payments of the mix); "
+        f"rules modules: {native.state()}"
+    )
     base = load_rules()
     out: dict[str, EngineResult] = {}
     for size in LIST_SIZES:
@@ -150,6 +153,8 @@ def _figures(
     worker_cpu = sum(v for k, v in service.cpu.items() if k.startswith("worker"))
     result: dict[str, Any] = {
         "engine_per_s": round(head.per_s),
+        # Whether the engine's modules ran compiled (rules/native.py) in this process and the workers.
+        "engine_build": native.state(),
         "engine_p50_ms": round(head.p50_ms, 3),
         "engine_p99_ms": round(head.p99_ms, 3),
         "engine_per_s_real_list": round(real_engine.per_s) if real_engine else None,

@@ -28,13 +28,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 from itertools import product
-from pathlib import Path
 
 from rules.bic import try_parse_bic
 from rules.catalog import RuleSet
 from rules.checks.coverage import institution_evidence, qualifier_places_in, registry_name_evidence
 from rules.checks.evidence import Evidence, identified, jurisdiction_measures, possible, strong_name
 from rules.checks.name_evidence import SWIFT_LINE_LENGTHS, abbreviation_evidence, cut_name_evidence, cut_names
+from rules.data_files import LISTS_DIR
 from rules.financial_institutions import kind_from_name
 from rules.names import text_tokens
 from rules.payment import Institution
@@ -42,7 +42,7 @@ from rules.places import PlaceMatch
 from rules.registry import Registry
 from rules.similarity import POSSIBLE_MATCH
 
-BIC_SHAPED_WORDS = Path(__file__).parent.parent / "lists" / "bic_shaped_words.txt"
+BIC_SHAPED_WORDS = LISTS_DIR / "bic_shaped_words.txt"
 _BIC_TOKEN = re.compile(r"(?<![A-Z0-9])([A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)(?![A-Z0-9])")
 # A BIC written in its groups ("BKMT IR TH", "SEPB IRTH XXX"): read only where marked as a BIC.
 _SPACED_BIC = re.compile(r"(?<![A-Z0-9])([A-Z]{4}) ?([A-Z]{2}) ?([A-Z0-9]{2})(?: ([A-Z0-9]{3}))?(?![A-Z0-9])")

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
+from mypy_extensions import mypyc_attr
+
 from rules.catalog import ListedRef, RuleSet
 from rules.checks.evidence import Evidence, possible, strong_name
 from rules.name_candidates import IndexedName
@@ -155,6 +157,9 @@ def _cut_is_prefix_of_look_alike(rules: RuleSet, tail: tuple[str, ...]) -> str |
     return None
 
 
+# A plain Python class when compiled (ops/native.py): mypyc's native classes cannot be generic
+# frozen dataclasses.
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True, slots=True)
 class CutName(Generic[T]):
     """A listed name cut off where a text ends, and whether the part there is enough to act on."""

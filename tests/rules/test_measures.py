@@ -8,7 +8,7 @@ import pytest
 
 from rules import RulesError, load_rules
 from rules.bic import parse_bic
-from rules.catalog import MEASURES_DIR
+from rules.data_files import MEASURES_DIR
 
 SECTIONS = ["1010.651", "1010.653", "1010.658", "1010.659", "1010.660", "1010.661"]
 
