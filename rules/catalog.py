@@ -71,6 +71,7 @@ class RuleSet:
     listed: dict[tuple[str, str], ListedInstitution] = field(init=False)
     tz: ZoneInfo = field(init=False)
     closed_days: frozenset[date] = field(init=False)
+    _special_measure_jurisdictions: frozenset[str] = field(init=False)
     # Name-match results by name: a pure function of the name and this rule set, memoised because
     # the same bank names recur in payment after payment. Bounded; cleared when full.
     match_cache: dict[Any, Any] = field(init=False, default_factory=dict)
@@ -127,10 +128,12 @@ class RuleSet:
             for code in {*measure.covered.jurisdictions, *measure.covered.located_in}:
                 covered.setdefault(code, []).extend(measure.covered.jurisdiction_names)
         self.places = build_place_index(covered)
+        # Asked for each payment with an offshore or foreign licence: built once.
+        self._special_measure_jurisdictions = frozenset(c for m in self.measures for c in m.covered.jurisdictions)
 
-    def special_measure_jurisdictions(self) -> set[str]:
+    def special_measure_jurisdictions(self) -> frozenset[str]:
         """Countries under jurisdiction-wide special measures (1010.610(c)(3))."""
-        return {c for m in self.measures for c in m.covered.jurisdictions}
+        return self._special_measure_jurisdictions
 
 
 def _load_yaml(path: Path) -> Any:

@@ -6,9 +6,10 @@ second (README, "Performance"). The source stays the reference: every module lis
 Python that runs unchanged when nothing was compiled.
 
 A compiled module would shadow its source after an edit (Python prefers an extension module to a
-.py file in the same directory), so the build records each source's sha256 in a manifest beside
-them, and `guard()` (called by rules/__init__.py before any of them is imported) loads the sources
-instead when any source differs from its record, or when SCREENER_PURE_PYTHON=1. What runs is
+.py file in the same directory), so the build records the sha256 of every source file of the
+package in a manifest, and `guard()` (called by rules/__init__.py before any compiled module is
+imported) loads the sources instead when any file differs from its record, or when
+SCREENER_PURE_PYTHON=1. What runs is
 reported by `state()`, and the worker's /readyz, `screener bench` and the decisions' logs show it.
 """
 
@@ -66,9 +67,17 @@ def source_path(module: str) -> Path:
     return ROOT.joinpath(*module.split(".")[1:]).with_suffix(".py")
 
 
-def source_digests(modules: Sequence[str] = COMPILED) -> dict[str, str]:
-    """sha256 of each module's source, as the build's manifest records them."""
-    return {m: hashlib.sha256(source_path(m).read_bytes()).hexdigest() for m in modules}
+def source_digests() -> dict[str, str]:
+    """sha256 of every source file of the package, by path, as the build's manifest records them.
+
+    Every file, not only the compiled ones: mypyc builds a module with the types of what it
+    imports, so a compiled module is stale when any module it may import changed (a function of
+    rules/catalog.py returning a frozenset instead of a set makes a compiled caller raise).
+    """
+    return {
+        path.relative_to(ROOT).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(ROOT.rglob("*.py"))
+    }
 
 
 def recorded_sources() -> dict[str, str] | None:
@@ -83,8 +92,8 @@ def recorded_sources() -> dict[str, str] | None:
 
 
 def stale_modules(recorded: dict[str, str], current: dict[str, str]) -> list[str]:
-    """The modules whose source is not the one compiled (or that were not compiled at all)."""
-    return sorted(m for m, digest in current.items() if recorded.get(m) != digest)
+    """The source files changed, added or removed since the build."""
+    return sorted(f for f in recorded.keys() | current.keys() if recorded.get(f) != current.get(f))
 
 
 class _SourceFirst(importlib.abc.MetaPathFinder):
@@ -126,12 +135,12 @@ def _pure_reason() -> str | None:
     stale = stale_modules(recorded, source_digests())
     if stale:
         warnings.warn(
-            f"compiled modules older than their source ({', '.join(stale)}): running the source; "
+            f"compiled modules older than the package's source ({', '.join(stale[:5])}): running the source; "
             "rebuild with `python -m ops.native build`",
             RuntimeWarning,
             stacklevel=3,
         )
-        return f"compiled modules older than their source ({len(stale)})"
+        return f"compiled modules older than the package's source ({len(stale)} changed)"
     return None
 
 

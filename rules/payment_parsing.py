@@ -56,10 +56,16 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+# One decoder for every payment: json.loads with a hook builds a new one per call.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+
+
 def _json_object(data: bytes | str) -> Any:
     """The JSON value of data, rejecting repeated keys, too deep nesting and over-long numbers."""
     try:
-        return json.loads(data, object_pairs_hook=_unique_keys)
+        # Bytes as json.loads reads them: UTF-8, -16 or -32 by their first bytes (RFC 8259 section 8.1).
+        text = data.decode(json.detect_encoding(data), "surrogatepass") if isinstance(data, bytes) else data
+        return _DECODER.decode(text)
     except RecursionError:
         raise PaymentError("not valid JSON: nested too deeply") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -98,23 +98,32 @@ def test_pure_python_switch_loads_every_listed_module_from_its_source():
     assert all(path.endswith(".py") for path in result["files"].values()), result["files"]
 
 
-def test_a_changed_source_is_stale():
-    recorded = {"rules.a": "1", "rules.b": "2"}
-    assert native.stale_modules(recorded, {"rules.a": "1", "rules.b": "2"}) == []
-    assert native.stale_modules(recorded, {"rules.a": "1", "rules.b": "3"}) == ["rules.b"]
-    assert native.stale_modules(recorded, {"rules.a": "1", "rules.c": "9"}) == ["rules.c"]
+def test_a_changed_added_or_removed_source_is_stale():
+    recorded = {"a.py": "1", "b.py": "2"}
+    assert native.stale_modules(recorded, {"a.py": "1", "b.py": "2"}) == []
+    assert native.stale_modules(recorded, {"a.py": "1", "b.py": "3"}) == ["b.py"]
+    assert native.stale_modules(recorded, {"a.py": "1", "b.py": "2", "c.py": "9"}) == ["c.py"]
+    assert native.stale_modules(recorded, {"a.py": "1"}) == ["b.py"]
 
 
-def test_manifest_older_than_a_source_means_the_source_runs(tmp_path, monkeypatch):
+def test_every_source_of_the_package_is_recorded_not_only_the_compiled_ones():
     digests = native.source_digests()
-    changed = dict(digests, **{"rules.similarity": "0" * 64})
+    # A compiled module is built with the types of what it imports (rules/catalog.py is not compiled).
+    assert "catalog.py" in digests
+    assert "checks/parties.py" in digests
+    assert all(native.source_path(m).relative_to(native.ROOT).as_posix() in digests for m in native.COMPILED)
+
+
+@pytest.mark.parametrize("changed", ["similarity.py", "catalog.py"])
+def test_manifest_older_than_any_source_means_the_source_runs(tmp_path, monkeypatch, changed):
+    digests = native.source_digests()
     manifest = tmp_path / "_native.json"
-    manifest.write_text(json.dumps({"sources": changed}), encoding="utf-8")
+    manifest.write_text(json.dumps({"sources": dict(digests, **{changed: "0" * 64})}), encoding="utf-8")
     monkeypatch.setattr(native, "MANIFEST", manifest)
     monkeypatch.delenv(native.PURE_ENV, raising=False)
-    with pytest.warns(RuntimeWarning, match=r"rules\.similarity"):
+    with pytest.warns(RuntimeWarning, match=changed.replace(".", r"\.")):
         reason = native._pure_reason()
-    assert reason == "compiled modules older than their source (1)"
+    assert reason == "compiled modules older than the package's source (1 changed)"
     manifest.write_text(json.dumps({"sources": digests}), encoding="utf-8")
     assert native._pure_reason() is None
 
