@@ -33,6 +33,7 @@ from rules.measure_files import (
 )
 from rules.name_index import NameIndex
 from rules.places import PlaceIndex, build_place_index
+from rules.recent_memo import MISSING, RecentMemo
 from rules.sanctions import SanctionsList
 from rules.sanctions_files import load_sanctions
 
@@ -43,10 +44,6 @@ class ListedRef:
 
     measure: SpecialMeasure
     institution: ListedInstitution
-
-
-# No cached value (None may be one).
-_MISSING = object()
 
 
 @dataclass
@@ -73,9 +70,10 @@ class RuleSet:
     closed_days: frozenset[date] = field(init=False)
     _special_measure_jurisdictions: frozenset[str] = field(init=False)
     # Name-match results by name: a pure function of the name and this rule set, memoised because
-    # the same bank names recur in payment after payment. Bounded; cleared when full.
-    match_cache: dict[Any, Any] = field(init=False, default_factory=dict)
-    MATCH_CACHE_MAX = 200_000
+    # the same bank names recur in payment after payment. Bounded, recently used kept
+    # (rules/recent_memo.py): at most twice MATCH_CACHE_GENERATION entries.
+    match_cache: RecentMemo = field(init=False)
+    MATCH_CACHE_GENERATION = 150_000
 
     def with_sanctions(self, sanctions: SanctionsList) -> RuleSet:
         """These rules with another blocked-persons list (indexes and caches built afresh)."""
@@ -90,15 +88,18 @@ class RuleSet:
 
     def memo(self, key: Any, compute: Any) -> Any:
         """The cached value for key, computing it on a miss."""
-        # A lookup with a default: a miss (a name never seen) raises no KeyError to catch.
-        value = self.match_cache.get(key, _MISSING)
-        if value is _MISSING:
-            if len(self.match_cache) >= self.MATCH_CACHE_MAX:
-                self.match_cache.clear()
-            value = self.match_cache[key] = compute()
+        cache = self.match_cache
+        # The current generation first, inline: most lookups end here, with one dict access.
+        value = cache.current.get(key, MISSING)
+        if value is MISSING:
+            value = cache.lookup(key)
+            if value is MISSING:
+                value = compute()
+                cache.store(key, value)
         return value
 
     def __post_init__(self) -> None:
+        self.match_cache = RecentMemo(self.MATCH_CACHE_GENERATION)
         try:
             self.tz = ZoneInfo(self.calendar.timezone)
         except (ZoneInfoNotFoundError, ValueError):

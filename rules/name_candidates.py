@@ -32,6 +32,7 @@ from rapidfuzz.fuzz import ratio
 
 from rules.korean import is_romanised_korean, korean_key
 from rules.name_forms import NameForm, consonants, name_form
+from rules.recent_memo import RecentMemo
 from rules.similarity import (
     COMMON_NAME_MAX_WORDS,
     COMMON_WORD_NAMES,
@@ -40,7 +41,7 @@ from rules.similarity import (
     MAX_DROPPED,
     POSSIBLE_MATCH,
 )
-from rules.word_index import WordIndex, bare
+from rules.word_index import SIMILAR_CACHE_GENERATION, WordIndex, bare
 from rules.word_weights import TokenKind
 
 T = TypeVar("T")
@@ -159,7 +160,7 @@ class CandidateIndex(WordIndex, Generic[T]):
         self._index_ends(ends)
         self._index_vocabulary(frequency)
         self._vocabulary = frozenset(frequency)
-        self._similar_cache: dict[str, frozenset[str]] = {}
+        self._similar_cache = RecentMemo(SIMILAR_CACHE_GENERATION)
         self._index_phrases()
 
     def _index_phrases(self) -> None:

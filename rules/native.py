@@ -43,6 +43,7 @@ COMPILED: tuple[str, ...] = (
     "rules.name_forms",
     "rules.names",
     "rules.korean",
+    "rules.recent_memo",
     "rules.word_weights",
     "rules.scripts",
     "rules.places",

@@ -14,6 +14,7 @@ from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
 from rules.korean import korean_key
 from rules.name_forms import consonants
+from rules.recent_memo import RecentMemo
 from rules.word_similarity import (
     PHONETIC_MIN,
     SHORT_TOKEN,
@@ -27,7 +28,8 @@ from rules.word_similarity import (
 )
 from rules.word_weights import GENERIC_WORDS
 
-_SIMILAR_CACHE_MAX = 100_000
+# Tokens per generation of the similar-words memo (rules/recent_memo.py).
+SIMILAR_CACHE_GENERATION = 100_000
 # The shortest word two near words may be two edits apart in (word_similarity.max_edits).
 _TWO_EDITS = next(n for n in range(1, 100) if max_edits(n) >= 2)
 
@@ -62,7 +64,7 @@ class WordIndex:
     _buckets: dict[str, tuple[str, ...]]
     _by_deletion: dict[str, tuple[str, ...]]
     _vocabulary: frozenset[str]
-    _similar_cache: dict[str, frozenset[str]]
+    _similar_cache: RecentMemo
 
     def _index_vocabulary(self, frequency: Counter[str]) -> None:
         # Every way token_similarity accepts two words has its own key, so similar_words finds
@@ -96,8 +98,8 @@ class WordIndex:
 
     def similar_words(self, token: str) -> frozenset[str]:
         """The list's words that token_similarity accepts for token (itself included if listed)."""
-        cached = self._similar_cache.get(token)
-        if cached is not None:
+        cached = self._similar_cache.lookup(token)
+        if isinstance(cached, frozenset):
             return cached
         found = {token} if token in self._vocabulary else set()
         found.update(self._buckets.get(f"a:{bare(token)}", ()))
@@ -122,9 +124,7 @@ class WordIndex:
             if word not in found and _within_edits(token, word, generic) and token_similarity(token, word):
                 found.add(word)
         result = frozenset(found)
-        if len(self._similar_cache) >= _SIMILAR_CACHE_MAX:
-            self._similar_cache.clear()
-        self._similar_cache[token] = result
+        self._similar_cache.store(token, result)
         return result
 
     def _jaro_near(self, token: str, generic: bool) -> list[str]:
