@@ -92,7 +92,7 @@ class RuleSet:
         # The current generation first, inline: most lookups end here, with one dict access.
         value = cache.current.get(key, MISSING)
         if value is MISSING:
-            value = cache.lookup(key)
+            value = cache.promote(key)
             if value is MISSING:
                 value = compute()
                 cache.store(key, value)

@@ -36,11 +36,15 @@ class RecentMemo:
     def lookup(self, key: Hashable) -> object:
         """The value for key, or MISSING."""
         value = self.current.get(key, MISSING)
-        if value is MISSING:
-            # Moved, not copied: an entry is in one generation only, so the bound holds.
-            value = self.previous.pop(key, MISSING)
-            if value is not MISSING:
-                self.store(key, value)
+        return self.promote(key) if value is MISSING else value
+
+    def promote(self, key: Hashable) -> object:
+        """The previous generation's value for key, moved into the current one; or MISSING.
+        For a caller that has already missed the current generation."""
+        # Moved, not copied: an entry is in one generation only, so the bound holds.
+        value = self.previous.pop(key, MISSING)
+        if value is not MISSING:
+            self.store(key, value)
         return value
 
     def store(self, key: Hashable, value: object) -> None:
