@@ -26,6 +26,9 @@ Guarantees (README, "Delivery guarantees"):
   streams/registry_view.py); the rules' audit records are delivered like a batch's;
 - nothing screened before the registry is loaded: the group is joined and partition state loaded
   while the registry loads, but partitions stay paused until it is.
+
+(About 320 lines: the consumer's turns, commits, assignment, revocation and loss are one state
+machine sharing the paused partitions and the load generation, so they are read together.)
 """
 
 from __future__ import annotations

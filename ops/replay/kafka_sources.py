@@ -4,6 +4,8 @@ and the registry as it stood at an instant, from the topics or from the audit tr
 Nothing here joins a consumer group, commits or writes; every read is bounded by the ends its
 partitions had when it started (ops/replay/kafka_read.py). ReplaySourceError, one line, for a
 broker that does not answer, a missing topic or inconsistent arguments.
+
+(About 300 lines: the three sources share the bounded read, its arguments and its errors.)
 """
 
 from __future__ import annotations

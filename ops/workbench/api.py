@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ops.workbench import openapi, views
+from ops.workbench import case_view, openapi, views
 from rules.casework import Kind, Refused, State
 
 MAX_SCREEN_BYTES = 8 * 1024 * 1024
@@ -105,7 +105,7 @@ async def cases(request: web.Request) -> web.Response:
     now = ctx.clock()
     return reply(
         {
-            "cases": [views.case_summary(row, now) for row in rows[:limit]],
+            "cases": [case_view.case_summary(row, now) for row in rows[:limit]],
             "limit": limit,
             "offset": offset,
             "next_offset": offset + limit if len(rows) > limit else None,
@@ -119,7 +119,7 @@ async def case(request: web.Request) -> web.Response:
     row = ctx.store.case(request.match_info["case_id"])
     if row is None:
         return error(404, "no_case", "no held payment has this case id")
-    return reply(views.case_detail(ctx, row))
+    return reply(case_view.case_detail(ctx, row))
 
 
 class BadBodyError(ValueError):
@@ -184,7 +184,7 @@ async def disposition(request: web.Request) -> web.Response:
     location = f"/api/v1/cases/{case_id}"
     body = {
         "disposition": done.disposition,
-        "case": views.case_summary(done.case, ctx.clock()),
+        "case": case_view.case_summary(done.case, ctx.clock()),
         "release": done.release,
     }
     return reply(body, 201, {"Location": location})

@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from ops.workbench import views
+from ops.workbench import case_view, views
 from ops.workbench.store import Store
 
 REGISTRY_KEY = web.AppKey("workbench_metrics", CollectorRegistry)
@@ -37,7 +37,7 @@ class WorkbenchCollector(Collector):
         yield GaugeMetricFamily(
             "screener_workbench_oldest_open_review_age_seconds",
             "Seconds since the oldest open case's payment was screened (0 when none is open)",
-            value=views.age_seconds(oldest, self._clock()) if oldest else 0.0,
+            value=case_view.age_seconds(oldest, self._clock()) if oldest else 0.0,
         )
         closed = GaugeMetricFamily(
             "screener_workbench_closed_cases", "Held payments decided by people, by outcome", labels=["outcome"]

@@ -5,7 +5,7 @@ action re-renders the case with the refusal (409) and records nothing; an accept
 to the case (so a reload does not send it again).
 
 (About 330 lines: every page handler and the forms a role may use in a state; the case's evidence
-is assembled in views.py, shared with the API.)
+is assembled in case_view.py, shared with the API.)
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from markupsafe import Markup
 from multidict import MultiDictProxy
 from yarl import URL
 
-from ops.workbench import views
+from ops.workbench import case_view, views
 from ops.workbench.auth import (
     MAX_PASSWORD_CHARS,
     SESSION_COOKIE,
@@ -72,7 +72,7 @@ def _env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["fields"] = views.fields
+    env.filters["fields"] = case_view.fields
     env.globals.update(STATE_LABELS=STATE_LABELS, KIND_LABELS=KIND_LABELS, STOP_ACTIONS=STOP_ACTIONS)
     env.globals["MAX_REASON_CHARS"] = MAX_REASON_CHARS
     return env
@@ -218,7 +218,7 @@ async def queue(request: web.Request) -> web.Response:
     return render(
         request,
         "queue.html",
-        cases=[views.case_summary(row, now) for row in rows[:PAGE_SIZE]],
+        cases=[case_view.case_summary(row, now) for row in rows[:PAGE_SIZE]],
         total=total,
         by_state=by_state,
         filters=filters,
@@ -277,7 +277,7 @@ def _case_response(
         request,
         "case.html",
         status,
-        detail=views.case_detail(ctx, row),
+        detail=case_view.case_detail(ctx, row),
         forms=forms_for(user, row),
         message=message,
         recorded=RECORDED_LABELS.get(recorded, ""),

@@ -32,6 +32,9 @@ the casework chain has one writer.
 
 (About 320 lines: sending, recovery and the status they report are one protocol, best read in one
 place; reading topics back is in topic_reader.py.)
+
+(About 340 lines: sending, recovery and marking entries audited rest on one exactly-once
+argument, reviewed together.)
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ URL selects PostgreSQL (psycopg is imported only then); anything else is a SQLit
 
 A store has one writer: the workbench process is the single writer of its audit chain, so
 `writer_lock` takes an exclusive lock for the process's life and refuses a second one.
+
+(About 310 lines: everything that differs between the two engines, in one place, so that
+store.py stays free of either.)
 """
 
 from __future__ import annotations

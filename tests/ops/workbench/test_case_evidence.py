@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from ops.workbench import views
+from ops.workbench import case_view
 from ops.workbench.context import WorkbenchContext
-from ops.workbench.screening import MAX_LISTED_ITEMS, ListedEntries
+from ops.workbench.listed_entries import MAX_LISTED_ITEMS, ListedEntries
 from ops.workbench.store import Store, case_id_of
 from rules.bic import try_parse_bic
 from rules.regulation_text import cited_text
@@ -218,7 +218,7 @@ def test_the_seed_entry_on_the_case_page() -> None:
 
 
 def test_a_lookup_with_odd_fields_is_shown_bounded_and_complete() -> None:
-    entry = views._entry_view(
+    entry = case_view._entry_view(
         {"name": "X" * 5_000, "aliases": "not a list", "owners": [1, {"id": 2}], "more": {"a": True}}
     )
     assert entry["name"].endswith("…(cut)")
@@ -292,7 +292,7 @@ def test_named_bics_from_value_matched_and_reason_once_each() -> None:
         {"value": "phntkyky", "matched": "PHNTKYKYXXX", "reason": "see PHNTKYKY and PLBKCNSHXXX"},
         {"value": "Bank PLBKCNSH", "reason": "BKCHCNBJ300's branch; BKCHCNBJ300"},
     ]
-    assert [b.value for b in views.named_bics(hits)] == ["PHNTKYKY", "PLBKCNSHXXX", "BKCHCNBJ300"]
+    assert [b.value for b in case_view.named_bics(hits)] == ["PHNTKYKY", "PLBKCNSHXXX", "BKCHCNBJ300"]
 
 
 def test_a_bic_is_looked_up_in_its_11_and_8_character_forms() -> None:
@@ -301,8 +301,8 @@ def test_a_bic_is_looked_up_in_its_11_and_8_character_forms() -> None:
     for written in ("PLBKCNSH", "PLBKCNSHXXX"):
         bic = try_parse_bic(written)
         assert bic is not None
-        assert views.institution_records(keyed11.get, [bic]) == [{"bic": written, "record": {"name": "eleven"}}]
-        assert views.institution_records(keyed8.get, [bic]) == [{"bic": written, "record": {"name": "eight"}}]
+        assert case_view.institution_records(keyed11.get, [bic]) == [{"bic": written, "record": {"name": "eleven"}}]
+        assert case_view.institution_records(keyed8.get, [bic]) == [{"bic": written, "record": {"name": "eight"}}]
 
 
 def test_a_long_reason_full_of_bic_shaped_words_costs_little() -> None:
@@ -317,12 +317,12 @@ def test_a_long_reason_full_of_bic_shaped_words_costs_little() -> None:
         return None
 
     started = time.perf_counter()
-    bics = views.named_bics(hits)
-    records = views.institution_records(lookup, bics)
+    bics = case_view.named_bics(hits)
+    records = case_view.institution_records(lookup, bics)
     assert time.perf_counter() - started < 1.0
-    assert len(bics) == views.MAX_INSTITUTIONS
+    assert len(bics) == case_view.MAX_INSTITUTIONS
     assert records == []
-    assert len(calls) <= 4 * views.MAX_INSTITUTIONS
+    assert len(calls) <= 4 * case_view.MAX_INSTITUTIONS
 
 
 def test_the_case_detail_is_json() -> None:
@@ -331,4 +331,4 @@ def test_the_case_detail_is_json() -> None:
     ctx, case_id = _ctx(store, hits, listed_entry=ListedEntries(load_sanctions(None)).lookup, cited_text=cited_text)
     row = store.case(case_id)
     assert row is not None
-    json.dumps(views.case_detail(ctx, row))
+    json.dumps(case_view.case_detail(ctx, row))
