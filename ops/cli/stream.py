@@ -1,7 +1,7 @@
 """The streaming commands of the `screener` CLI: broker, run, config, produce, tail, registry, audit, demo.
 
-(About 320 lines: one Typer sub-application, a short function per command; the work is in the
-modules each command calls.)
+(About 320 lines: one Typer sub-application with its registry and audit groups, a function per
+command; the work is in the modules each command calls.)
 """
 
 from __future__ import annotations

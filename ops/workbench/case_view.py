@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ops.workbench.context import RegistryLookup, WorkbenchContext
+from ops.workbench.listed_entries import MAX_LISTED_ITEMS
 from ops.workbench.store import CaseRow
 from rules.bic import Bic, bic_words, try_parse_bic
 
@@ -26,7 +27,6 @@ MAX_INSTITUTIONS = 20
 MAX_BIC_WORDS = 200
 MAX_BIC_TEXT = 10_000
 MAX_CHILDREN_SHOWN = 40
-MAX_LISTED_ITEMS = 25
 # Rules whose hits cite a sanctions list entry (rules/checks/blocked_persons.py), and the citation
 # of an entity blocked under OFAC's 50 Percent Rule, which names no entry: its matched name does.
 LISTED_RULES = frozenset({"blocked_person", "possible_match"})
@@ -124,6 +124,8 @@ def _listed_entry(ctx: WorkbenchContext, hit: Mapping[str, Any], citation: str) 
     return _entry_view(found) if isinstance(found, Mapping) else None
 
 
+# An entry's lists are shown to MAX_LISTED_ITEMS items, the bound ListedEntries.lookup keeps (counting
+# what it cuts in `more`): a lookup another context gives is cut to the same length here.
 def _texts(value: Any, limit: int = MAX_LISTED_ITEMS) -> list[str]:
     return [text(v, 500) for v in value[:limit]] if isinstance(value, list | tuple) else []
 

@@ -25,7 +25,7 @@ RegistryLookup = Callable[[str], Mapping[str, Any] | None]
 PaymentView = Callable[[bytes], Mapping[str, Any] | str]
 # A hit's citation naming a sanctions list entry ("OFAC SDN List, entry 12345; E.O. 13382"), or the
 # name of an entity the OFAC 50 Percent Rule blocks (whose citation names no entry), to the entry's
-# fields for display (ops/workbench/screening.py: listed_entry_view), or None. Never raises.
+# fields for display (ops/workbench/listed_entries.py: ListedEntries.lookup), or None. Never raises.
 ListedEntryLookup = Callable[[str], Mapping[str, Any] | None]
 
 

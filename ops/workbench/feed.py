@@ -15,11 +15,8 @@ A record that cannot be read never stops the feed: it is counted, logged by its 
 bounded reason (never its content: names and account numbers stay out of the logs), and passed;
 the worker has already dead-lettered a bad payment.
 
-(About 340 lines: the read loop, the order of assignment and the progress it reports belong
+(About 350 lines: the read loop, the order of assignment and the progress it reports belong
 together; reading one record is in feed_records.py, the consumer's configuration in feed_kafka.py.)
-
-(About 350 lines: one consumer loop whose positions, payments and cases are written in one store
-transaction per batch: assignment, batching and the record handlers are one unit.)
 """
 
 from __future__ import annotations

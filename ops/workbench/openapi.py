@@ -3,7 +3,7 @@
 The pages are in it too (as text/html), so that it is the one list of what the server answers:
 tests/ops/workbench/test_api.py checks it against the application's routes both ways.
 
-(About 350 lines: it is the document itself, one dict literal, read top to bottom.)
+(About 400 lines: it is the document itself, one dict literal, read top to bottom.)
 """
 
 from __future__ import annotations

@@ -30,11 +30,8 @@ a person fixes it and restarts. An entry that does not encode (a defect) holds n
 goes to the dead-letter topic, and its audit record is a dead_letter. One publisher per store:
 the casework chain has one writer.
 
-(About 320 lines: sending, recovery and the status they report are one protocol, best read in one
+(About 340 lines: sending, recovery and the status they report are one protocol, best read in one
 place; reading topics back is in topic_reader.py.)
-
-(About 340 lines: sending, recovery and marking entries audited rest on one exactly-once
-argument, reviewed together.)
 """
 
 from __future__ import annotations
