@@ -33,7 +33,7 @@ from rules.measure_files import (
 )
 from rules.name_index import NameIndex
 from rules.places import PlaceIndex, build_place_index
-from rules.recent_memo import MISSING, RecentMemo
+from rules.recent_memo import RecentMemo
 from rules.sanctions import SanctionsList
 from rules.sanctions_files import load_sanctions
 
@@ -88,15 +88,7 @@ class RuleSet:
 
     def memo(self, key: Any, compute: Any) -> Any:
         """The cached value for key, computing it on a miss."""
-        cache = self.match_cache
-        # The current generation first, inline: most lookups end here, with one dict access.
-        value = cache.current.get(key, MISSING)
-        if value is MISSING:
-            value = cache.promote(key)
-            if value is MISSING:
-                value = compute()
-                cache.store(key, value)
-        return value
+        return self.match_cache.get_or_compute(key, compute)
 
     def __post_init__(self) -> None:
         self.match_cache = RecentMemo(self.MATCH_CACHE_GENERATION)

@@ -12,7 +12,7 @@ seen once leaves within two generations. At most twice `generation` entries are 
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Final
 
 # No cached value (None may be one).
@@ -38,9 +38,18 @@ class RecentMemo:
         value = self.current.get(key, MISSING)
         return self.promote(key) if value is MISSING else value
 
+    def get_or_compute(self, key: Hashable, compute: Callable[[], object]) -> object:
+        """The value for key, computed by compute() and stored on a miss."""
+        value = self.current.get(key, MISSING)
+        if value is MISSING:
+            value = self.promote(key)
+            if value is MISSING:
+                value = compute()
+                self.store(key, value)
+        return value
+
     def promote(self, key: Hashable) -> object:
-        """The previous generation's value for key, moved into the current one; or MISSING.
-        For a caller that has already missed the current generation."""
+        """The previous generation's value for key, moved into the current one; or MISSING."""
         # Moved, not copied: an entry is in one generation only, so the bound holds.
         value = self.previous.pop(key, MISSING)
         if value is not MISSING:
