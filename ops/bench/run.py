@@ -2,9 +2,10 @@
 
 Order: data; the engine with 1k, 20k and 100k synthetic listed names, then with the real list
 (`--sanctions`, by default OFAC's snapshot in ../shared/data/ofac beside the checkout when there is
-one); the embedded broker; the plain confluent-kafka loop; the naive Faust agent; the service on
-each list (latency at 1,000 payments/s, then a backlog at saturation, with CPU per payment by
-process and by stage). A table goes to stderr as each part ends; the last line on stdout is one
+one); the worker's payment path in process (ops/bench/worker_path.py); the embedded broker; the
+plain confluent-kafka loop; the naive Faust agent; the service on each list (latency at 1,000
+payments/s, then a backlog at saturation, with CPU per payment by process and by stage); a replay.
+A table goes to stderr as each part ends; the last line on stdout is one
 JSON object.
 """
 
@@ -19,7 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ops.bench import data, replay_bench
+from ops.bench import data, replay_bench, worker_path
 from ops.bench.engine_bench import EngineResult, rules_with_list, run_engine
 from ops.bench.report import engine_row, say, targets
 from ops.bench.service_bench import Plan, ServiceRun, kafka_parts
@@ -70,6 +71,7 @@ def run(
             for g in data.payments(plan.warm_up_payments, seed, listed[: min(LIST_SIZES)], registry_data, run=6)
         ]
         engine = _engine_parts(plan, seed, listed, registry_data, registry, payments, warmup, real_list)
+        path = _worker_path(plan, seed, listed, registry_data, registry)
         kafka = kafka_parts(plan, seed, listed[:HEADLINE_LIST], registry_data, work, workers, partitions, real_list)
         # At least 20,000 payments: a replay is a batch, and its processes' name caches warm over it.
         count = max(len(mix), REPLAY_PAYMENTS)
@@ -81,6 +83,7 @@ def run(
             f"{lookback.jobs}; transitions {lookback.transitions}"
         )
     result = _figures(engine, kafka, plan, kinds, workers, seed, quick, real_list)
+    result |= _path_figures(*path)
     result |= _replay_figures(lookback, result["cpu_us_per_payment_worker"])
     result["seconds"] = round(time.monotonic() - started, 1)
     return result
@@ -130,6 +133,36 @@ def _engine_parts(
     else:
         say("(no real list: --sanctions not given and no ../shared/data/ofac beside the checkout)")
     return out
+
+
+def _worker_path(
+    plan: Plan, seed: int, listed: list[data.ListedName], registry_data: dict[str, Any], registry: Registry
+) -> tuple[worker_path.PathFigures, worker_path.PathFigures]:
+    """The worker's path in process on the saturation run's draw of the mix, after its warm-up."""
+    people = listed[: min(LIST_SIZES)]
+    warm = [g.payment for g in data.payments(plan.warm_up_payments, seed, people, registry_data, run=6)]
+    drawn = [g.payment for g in data.payments(plan.saturation_payments, seed, people, registry_data, run=3)]
+    say(
+        f"==> worker path in process, no broker ({len(drawn):,} payments of the saturation run's draw after "
+        f"{len(warm):,}; then the last {min(len(drawn), worker_path.KNOWN_PASS):,} of them again, every name known)"
+    )
+    rules, _ = rules_with_list(load_rules(), listed[:HEADLINE_LIST])
+    mix, known = worker_path.run(rules, registry, drawn, warm)
+    for label, figures in (("path, names as in the mix", mix), ("path, every name known", known)):
+        stages = ", ".join(f"{stage} {us:.1f}" for stage, us in figures.stages_us.items())
+        say(f"{label:<44} {figures.total_us:6.1f} us per payment ({stages})")
+    return mix, known
+
+
+def _path_figures(mix: worker_path.PathFigures, known: worker_path.PathFigures) -> dict[str, Any]:
+    return {
+        # The worker's path in this process (no broker): decode, screen, encode and audit.
+        "path_us_per_payment_in_process": round(mix.total_us, 1),
+        "path_us_per_payment_by_stage_in_process": {k: round(v, 1) for k, v in mix.stages_us.items()},
+        # The same payments again, every name already in the memos: the least this code spends.
+        "path_us_per_payment_names_known": round(known.total_us, 1),
+        "path_us_per_payment_by_stage_names_known": {k: round(v, 1) for k, v in known.stages_us.items()},
+    }
 
 
 def _figures(

@@ -65,6 +65,12 @@ def test_bench_quick_prints_a_table_and_a_json_line(tmp_path):
     assert set(stages) == {"decode", "screen", "encode", "audit", "produce"}
     assert stages["screen"] > 0 and stages["decode"] > 0 and stages["audit"] > 0
     assert sum(stages.values()) <= result["cpu_us_per_payment_worker"] * 1.5
+    # The worker's path in process: by stage, and with every name known it costs no more.
+    path, known = result["path_us_per_payment_by_stage_in_process"], result["path_us_per_payment_by_stage_names_known"]
+    assert set(path) == set(known) == {"decode", "screen", "encode", "audit"}
+    assert result["path_us_per_payment_in_process"] == pytest.approx(sum(path.values()), abs=0.5)
+    assert known["screen"] < path["screen"]
+    assert "worker path in process" in proc.stderr
     # The same figures on the list given with --sanctions.
     assert result["real_list_entries"] == 300
     assert result["engine_per_s_real_list"] > 0
