@@ -5,8 +5,7 @@ Order: data; the engine with 1k, 20k and 100k synthetic listed names, then with 
 one); the worker's payment path in process (ops/bench/worker_path.py); the embedded broker; the
 plain confluent-kafka loop; the naive Faust agent; the service on each list (latency at 1,000
 payments/s, then a backlog at saturation, with CPU per payment by process and by stage); a replay.
-A table goes to stderr as each part ends; the last line on stdout is one
-JSON object.
+A table goes to stderr as each part ends; the last line on stdout is one JSON object.
 """
 
 from __future__ import annotations
@@ -159,7 +158,7 @@ def _path_figures(mix: worker_path.PathFigures, known: worker_path.PathFigures) 
         # The worker's path in this process (no broker): decode, screen, encode and audit.
         "path_us_per_payment_in_process": round(mix.total_us, 1),
         "path_us_per_payment_by_stage_in_process": {k: round(v, 1) for k, v in mix.stages_us.items()},
-        # The same payments again, every name already in the memos: the least this code spends.
+        # The last of them again, every name already in the memos: the least this code spends.
         "path_us_per_payment_names_known": round(known.total_us, 1),
         "path_us_per_payment_by_stage_names_known": {k: round(v, 1) for k, v in known.stages_us.items()},
     }

@@ -5,8 +5,7 @@ Avro decode and validation, the engine, the decision's encodings, the audit reco
 records of the bench's mix, after the same warm-up as the engine's steady state. Then the last
 KNOWN_PASS of those payments again under new payment ids, so that every name is one the memos
 already hold: what the path costs when no name is new, the least a worker can spend on a payment
-with this code. The
-service's worker spends the difference on consuming, producing and librdkafka's threads.
+with this code. The service's worker spends more: consuming, producing and librdkafka's threads.
 """
 
 from __future__ import annotations
@@ -91,7 +90,7 @@ def run(
     warmup: Sequence[Mapping[str, Any]],
     partitions: int = 4,
 ) -> tuple[PathFigures, PathFigures]:
-    """The path on the mix after the warm-up, then on the same payments with every name known.
+    """The path on the mix after the warm-up, then on the last KNOWN_PASS of them, every name known.
 
     `rules` should be fresh (its memos empty): the warm-up is what fills them.
     """
