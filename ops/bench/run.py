@@ -65,12 +65,13 @@ def run(
         payments = [parse_payment(g.payment) for g in mix]
         registry = registry_from_mapping(registry_data)
         # The same population, another draw: what a running worker has seen before these payments.
-        warmup = [
-            parse_payment(g.payment)
+        warm_drawn = [
+            g.payment
             for g in data.payments(plan.warm_up_payments, seed, listed[: min(LIST_SIZES)], registry_data, run=6)
         ]
+        warmup = [parse_payment(p) for p in warm_drawn]
         engine = _engine_parts(plan, seed, listed, registry_data, registry, payments, warmup, real_list)
-        path = _worker_path(plan, seed, listed, registry_data, registry)
+        path = _worker_path(plan, seed, listed, registry_data, registry, warm_drawn)
         kafka = kafka_parts(plan, seed, listed[:HEADLINE_LIST], registry_data, work, workers, partitions, real_list)
         # At least 20,000 payments: a replay is a batch, and its processes' name caches warm over it.
         count = max(len(mix), REPLAY_PAYMENTS)
@@ -135,11 +136,15 @@ def _engine_parts(
 
 
 def _worker_path(
-    plan: Plan, seed: int, listed: list[data.ListedName], registry_data: dict[str, Any], registry: Registry
+    plan: Plan,
+    seed: int,
+    listed: list[data.ListedName],
+    registry_data: dict[str, Any],
+    registry: Registry,
+    warm: list[dict[str, Any]],
 ) -> tuple[worker_path.PathFigures, worker_path.PathFigures]:
-    """The worker's path in process on the saturation run's draw of the mix, after its warm-up."""
+    """The worker's path in process on the saturation run's draw of the mix, after the warm-up."""
     people = listed[: min(LIST_SIZES)]
-    warm = [g.payment for g in data.payments(plan.warm_up_payments, seed, people, registry_data, run=6)]
     drawn = [g.payment for g in data.payments(plan.saturation_payments, seed, people, registry_data, run=3)]
     say(
         f"==> worker path in process, no broker ({len(drawn):,} payments of the saturation run's draw after "

@@ -27,7 +27,7 @@ from streams.processing import PaymentProcessor
 from streams.records import Outcome, Source
 from streams.serde import Serde
 from streams.settings import Settings
-from streams.stages import STAGES
+from streams.stages import Stages
 from streams.stores import Decided
 
 # The instant the records carry (the engine phase's, so the date rules decide alike).
@@ -42,9 +42,12 @@ class PathFigures:
     """Microseconds of this thread's CPU per payment, by stage and in all."""
 
     stages_us: dict[str, float]
-    total_us: float
     payments: int
     decisions: dict[str, int]
+
+    @property
+    def total_us(self) -> float:
+        return sum(self.stages_us.values())
 
 
 def _sources(
@@ -69,8 +72,8 @@ def _kind(outcome: Outcome) -> str:
 
 
 def _measure(processor: PaymentProcessor, sources: list[Source]) -> PathFigures:
-    stages = processor.stages
-    before, count = dict(stages.seconds), stages.payments
+    # A clock of its own for each pass: its sums are this pass's alone.
+    stages = processor.stages = Stages()
     decisions: Counter[str] = Counter()
     for src in sources:
         for outcome in processor.process(src):
@@ -78,9 +81,9 @@ def _measure(processor: PaymentProcessor, sources: list[Source]) -> PathFigures:
     if decisions.keys() - {"pass", "review", "block"}:
         # A figure over dead-letters or repeats would not be the path of a payment screened.
         raise RuntimeError(f"the worker path did not screen every payment: {dict(decisions)}")
-    done = max(stages.payments - count, 1)
-    per_stage: dict[str, float] = {s: (stages.seconds[s] - before[s]) * 1e6 / done for s in STAGES if s != "produce"}
-    return PathFigures(per_stage, sum(per_stage.values()), done, dict(decisions))
+    # No producer in process: the produce stage is the service's alone.
+    per_stage: dict[str, float] = {s: us for s, us in stages.per_payment_us().items() if s != "produce"}
+    return PathFigures(per_stage, stages.payments, dict(decisions))
 
 
 def run(
